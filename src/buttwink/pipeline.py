@@ -16,7 +16,9 @@ import pandas as pd
 
 import buttwink
 from buttwink.back_contour import N_STATIONS, back_columns, facing_sign, trace_back_contour
+from buttwink.kinematics import compute_kinematics, relative_to_standing, standing_mask
 from buttwink.models import DEFAULT_VARIANT, ModelInfo, ensure_model
+from buttwink.onset import Onset, detect_onset
 from buttwink.pose import (
     LANDMARK_FIELDS,
     LANDMARK_NAMES,
@@ -25,7 +27,11 @@ from buttwink.pose import (
     PoseOptions,
     poses_to_frame,
 )
+from buttwink.reps import Rep, segment_reps
+from buttwink.settings import Settings
+from buttwink.smoothing import clean_series
 from buttwink.video import VideoInfo, iter_frames, probe_video
+from buttwink.view import ViewAssessment, assess_view
 
 _IDX = {name: i for i, name in enumerate(LANDMARK_NAMES)}
 
@@ -108,3 +114,95 @@ def estimate_clip(
     video_meta["frames_decoded"] = len(table)
     return PoseTrack(table, video_meta, model.as_dict(), {"with_contour": with_contour,
                                                           "landmark_fields": list(LANDMARK_FIELDS)})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Measurement: landmarks -> view -> kinematics -> cleaning/smoothing -> reps -> onset.
+
+ANGLE_COLUMNS = (
+    "depth_deg", "trunk_inclination_deg", "hip_flexion_deg", "knee_flexion_deg", "ankle_dorsiflexion_deg",
+    "pelvis_tilt_deg", "lumbar_angle_deg", "lumbar_flexion_deg", "lumbopelvic_angle_deg",
+)
+#: The signal the onset detector reads (flexion of the spine relative to the pelvis, flexion +).
+WINK_SIGNAL = "lumbar_flexion_deg"
+
+
+class ClipError(ValueError):
+    """The clip cannot be measured; ``str(err)`` is a one-line reason."""
+
+
+@dataclass
+class Analysis:
+    """Everything measured for one clip: plain DataFrames and dataclasses."""
+
+    view: ViewAssessment
+    frames: pd.DataFrame  # per frame: time, raw and smoothed angles (``*_raw`` / plain names), flags
+    reps: pd.DataFrame  # per rep: times, depths, onset, wink verdict, confidence
+    settings: Settings
+    warnings: list[str] = field(default_factory=list)
+
+
+def measure_frames(track: PoseTrack, view: ViewAssessment, settings: Settings) -> pd.DataFrame:
+    """Per-frame angles, raw (``<angle>_raw``) and cleaned+smoothed (``<angle>``), plus flags."""
+    kin = compute_kinematics(track.table, view.near_side, view.facing_sign, settings.min_visibility)
+    time_s = kin["time_s"].to_numpy(float)
+    clean_kw = dict(cutoff_hz=settings.cutoff_hz, order=settings.filter_order, max_gap_s=settings.max_gap_s,
+                    hampel_window_s=settings.hampel_window_s, hampel_sigmas=settings.hampel_sigmas)
+    depth_clean = clean_series(kin["depth_deg"].to_numpy(float), time_s, **clean_kw)
+    standing = standing_mask(depth_clean.smooth)
+    rel = relative_to_standing(kin, standing)
+    frames = pd.DataFrame({"frame": track.table["frame"].to_numpy(), "time_s": time_s,
+                           "detected": track.table["detected"].to_numpy(bool)})
+    gaps = np.zeros(len(frames), bool)
+    for name in ANGLE_COLUMNS:
+        raw = rel[name].to_numpy(float)
+        cleaned = depth_clean if name == "depth_deg" else clean_series(raw, time_s, **clean_kw)
+        frames[f"{name}_raw"] = raw
+        frames[name] = cleaned.smooth
+        if name in ("depth_deg", WINK_SIGNAL):
+            gaps |= cleaned.long_gaps
+    frames["below_parallel"] = frames["depth_deg"] < 0
+    frames["standing"] = standing
+    frames["long_gap"] = gaps
+    return frames
+
+
+def measure_reps(frames: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Segment reps and run the onset detector on each complete one."""
+    time_s = frames["time_s"].to_numpy(float)
+    reps = segment_reps(time_s, frames["depth_deg"].to_numpy(float), min_range_deg=settings.min_rep_range_deg,
+                        max_bottom_depth_deg=settings.max_bottom_depth_deg,
+                        min_duration_s=settings.min_rep_duration_s)
+    rows = []
+    for rep in reps:
+        row = rep.as_dict()
+        if rep.status == "ok":
+            onset = detect_onset(time_s, frames["depth_deg"].to_numpy(float), frames[WINK_SIGNAL].to_numpy(float),
+                                 frames["hip_flexion_deg"].to_numpy(float), rep.start, rep.bottom,
+                                 threshold_deg=settings.wink_threshold_deg)
+        else:
+            onset = Onset(False, 0.0, float("nan"), 0.0, reason=rep.reason)
+        row.update(onset.as_dict())
+        if rep.status == "ok" and onset.reason:
+            row["status"], row["reason"] = "unassessed", onset.reason
+        rows.append(row)
+    columns = [*Rep.__dataclass_fields__, *Onset.__dataclass_fields__]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def analyze_track(track: PoseTrack, settings: Settings | None = None) -> Analysis:
+    """Every stage after pose estimation, from a :class:`PoseTrack` (e.g. a saved landmarks file)."""
+    settings = settings or Settings()
+    width = int(track.video.get("width", 0) or 0)  # type: ignore[call-overload]
+    height = int(track.video.get("height", 0) or 0)  # type: ignore[call-overload]
+    view = assess_view(track.table, width, height, min_detected_fraction=settings.min_detected_fraction,
+                       max_yaw_deg=settings.max_view_yaw_deg)
+    if not view.usable:
+        raise ClipError("; ".join(view.reasons))
+    frames = measure_frames(track, view, settings)
+    reps = measure_reps(frames, settings)
+    warnings = list(view.warnings)
+    if reps.empty:
+        warnings.append("no squat reps found (no dip of the thigh angle of at least "
+                        f"{settings.min_rep_range_deg:.0f}°)")
+    return Analysis(view, frames, reps, settings, warnings)

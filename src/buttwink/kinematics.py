@@ -1,0 +1,141 @@
+"""Per-frame sagittal kinematics in degrees (definitions and signs: docs/conventions.md).
+
+Everything is computed in the *person frame*: image x multiplied by the facing sign (so +x is the way the
+person faces) and image y flipped (so +y is up). Limb angles come from the near-side landmarks; the
+pelvis, lumbar and thorax angles come from straight-line fits to three regions of the back contour
+(see :mod:`buttwink.back_contour`):
+
+=============  ===========================  ===========================================
+region         stations (fraction hip→sh.)  follows
+=============  ===========================  ===========================================
+pelvis         PELVIS_REGION                sacrum / top of the buttocks
+lumbar         LUMBAR_REGION                lower back (L5 to L1)
+thorax         THORAX_REGION                upper back (shoulder blades)
+=============  ===========================  ===========================================
+
+A region's *inclination* is the angle of its fitted line (pointing up the back) from the upward vertical,
+forward positive. Contour angles are returned both absolute (``*_incl_deg``) and relative to the clip's
+standing posture (:func:`relative_to_standing`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from buttwink.back_contour import BACK_STATIONS, N_STATIONS
+from buttwink.pose import landmark_xy
+
+PELVIS_REGION = (0.0, 0.2)
+LUMBAR_REGION = (0.25, 0.55)
+THORAX_REGION = (0.6, 0.9)
+MIN_POINTS_PER_REGION = 3
+
+
+def _angle_deg(v: np.ndarray) -> np.ndarray:
+    """Inclination of 2D person-frame vectors (N, 2) from the upward vertical, forward positive."""
+    return np.degrees(np.arctan2(v[:, 0], v[:, 1]))
+
+
+def _included_angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Angle ABC in degrees for (N, 2) points."""
+    u, w = a - b, c - b
+    cos = np.sum(u * w, axis=1) / (np.linalg.norm(u, axis=1) * np.linalg.norm(w, axis=1))
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def to_person_frame(xy: np.ndarray, facing_sign: float) -> np.ndarray:
+    """Image pixels (x right, y down) -> person frame (x forward, y up), still in pixels."""
+    return np.column_stack([xy[:, 0] * facing_sign, -xy[:, 1]])
+
+
+def back_contour_points(table: pd.DataFrame) -> np.ndarray:
+    """Back contour as an array (frames, stations, 2) in image pixels."""
+    cols = [f"back_{k:02d}_{a}_px" for k in range(N_STATIONS) for a in ("x", "y")]
+    if not set(cols) <= set(table.columns):
+        return np.full((len(table), N_STATIONS, 2), np.nan)
+    return table[cols].to_numpy(float).reshape(len(table), N_STATIONS, 2)
+
+
+def fit_inclination(points: np.ndarray) -> float:
+    """Inclination (deg, forward +) of the total-least-squares line through person-frame points (M, 2),
+    oriented upwards; NaN with fewer than ``MIN_POINTS_PER_REGION`` finite points."""
+    pts = points[np.isfinite(points).all(axis=1)]
+    if len(pts) < MIN_POINTS_PER_REGION:
+        return float("nan")
+    centred = pts - pts.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    direction = vt[0]
+    if direction[1] < 0:
+        direction = -direction
+    return float(np.degrees(np.arctan2(direction[0], direction[1])))
+
+
+def region_inclinations(contour_pf: np.ndarray, region: tuple[float, float]) -> np.ndarray:
+    """Per-frame inclination of one back region; ``contour_pf`` is (frames, stations, 2) person frame."""
+    sel = (region[0] - 1e-9 <= BACK_STATIONS) & (region[1] + 1e-9 >= BACK_STATIONS)
+    return np.array([fit_inclination(frame[sel]) for frame in contour_pf])
+
+
+def compute_kinematics(table: pd.DataFrame, near_side: str, facing_sign: float,
+                       min_visibility: float = 0.5) -> pd.DataFrame:
+    """Raw per-frame angles (degrees) from a landmarks table. Low-visibility landmarks give NaN.
+
+    Columns: ``time_s, depth_deg, trunk_inclination_deg, hip_flexion_deg, knee_flexion_deg,
+    ankle_dorsiflexion_deg, pelvis_incl_deg, lumbar_incl_deg, thorax_incl_deg``.
+    """
+    pts = {}
+    for joint in ("shoulder", "hip", "knee", "ankle", "heel", "foot_index"):
+        name = f"{near_side}_{joint}"
+        xy = landmark_xy(table, name).copy()
+        vis = table[f"{name}_visibility"].to_numpy(float)
+        xy[~(vis >= min_visibility)] = np.nan
+        pts[joint] = to_person_frame(xy, facing_sign)
+    sh, hip, knee, ankle = pts["shoulder"], pts["hip"], pts["knee"], pts["ankle"]
+    thigh = knee - hip
+    out = pd.DataFrame({"time_s": table["time_s"].to_numpy(float)})
+    out["depth_deg"] = np.degrees(np.arctan2(-thigh[:, 1], thigh[:, 0]))
+    out["trunk_inclination_deg"] = _angle_deg(sh - hip)
+    out["hip_flexion_deg"] = 180.0 - _included_angle(sh, hip, knee)
+    out["knee_flexion_deg"] = 180.0 - _included_angle(hip, knee, ankle)
+    out["ankle_dorsiflexion_deg"] = _angle_deg(knee - ankle)
+
+    contour = back_contour_points(table)
+    contour_pf = np.stack([contour[..., 0] * facing_sign, -contour[..., 1]], axis=-1)
+    out["pelvis_incl_deg"] = region_inclinations(contour_pf, PELVIS_REGION)
+    out["lumbar_incl_deg"] = region_inclinations(contour_pf, LUMBAR_REGION)
+    out["thorax_incl_deg"] = region_inclinations(contour_pf, THORAX_REGION)
+    return out
+
+
+def standing_mask(depth_deg: np.ndarray, margin_deg: float = 12.0) -> np.ndarray:
+    """Frames where the person stands (thigh within ``margin_deg`` of its most upright level)."""
+    d = np.asarray(depth_deg, float)
+    if not np.isfinite(d).any():
+        return np.zeros(d.shape, bool)
+    top = np.nanpercentile(d, 95)
+    return np.isfinite(d) & (d >= top - margin_deg)
+
+
+def relative_to_standing(kin: pd.DataFrame, standing: np.ndarray) -> pd.DataFrame:
+    """Add the back angles relative to the standing posture (docs/conventions.md):
+
+    ``pelvis_tilt_deg`` (anterior +), ``lumbar_angle_deg`` (lumbar-region inclination, forward +),
+    ``lumbar_flexion_deg`` (thorax region minus pelvis region, flexion +) and ``lumbopelvic_angle_deg``
+    (lumbar region minus pelvis region, flexion +), each zero at the median standing frame.
+    """
+    out = kin.copy()
+    pelvis, lumbar, thorax = (kin[c].to_numpy(float) for c in ("pelvis_incl_deg", "lumbar_incl_deg",
+                                                                  "thorax_incl_deg"))
+    raw = {
+        "pelvis_tilt_deg": pelvis,
+        "lumbar_angle_deg": lumbar,
+        "lumbar_flexion_deg": thorax - pelvis,
+        "lumbopelvic_angle_deg": lumbar - pelvis,
+    }
+    for name, values in raw.items():
+        ref = values[standing & np.isfinite(values)]
+        base = float(np.median(ref)) if ref.size else float(np.nanmedian(values[:max(1, len(values) // 10)])
+                                                             if np.isfinite(values).any() else 0.0)
+        out[name] = values - base
+    return out

@@ -1,0 +1,130 @@
+"""Posterior-tilt onset detector.
+
+In each rep's descent we model the spine-to-pelvis flexion signal ``y`` (degrees, flexion +; by default
+``lumbar_flexion_deg``: upper-back line minus pelvis line) as a function of how far the thigh has
+descended, ``x = top depth - depth`` (degrees of thigh angle), with a *hinge* model::
+
+    y = a + b * x + c * max(0, x - x0) ** p,      c >= 0,  p in {1, 2}
+
+``a + b x`` is the rep's own descent trend (people flex a little as they go down; that is not a wink);
+``x0`` is where the signal leaves that trend toward flexion: the **onset**. The fit searches ``x0`` on a
+0.5° grid and solves the rest by least squares. The departure at the bottom,
+``D = c * (x_bottom - x0) ** p``, is the wink's magnitude (degrees beyond the trend).
+
+A rep winks when ``D >= threshold``. The confidence is ``2 * Phi(|D - threshold| / se(D)) - 1`` (how
+surely D lies on its side of the threshold given the fit's residual noise), scaled by the fraction of
+descent frames with a valid signal. Onset depth is ``top - x0``; onset time is when the smoothed depth
+first reaches it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass
+class Onset:
+    """Onset-detector result for one rep. Depths and angles in degrees, times in seconds."""
+
+    wink: bool
+    wink_deg: float  # departure at the bottom when wink, else 0
+    departure_deg: float  # departure at the bottom (always reported)
+    confidence: float  # 0..1
+    onset_frame: int | None = None
+    onset_time_s: float | None = None
+    onset_depth_deg: float | None = None
+    onset_hip_flexion_deg: float | None = None
+    model: str = ""
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _fit_hinge(x: np.ndarray, y: np.ndarray, x0: float, power: int) -> tuple[float, np.ndarray, np.ndarray]:
+    h = np.maximum(0.0, x - x0) ** power
+    design = np.column_stack([np.ones_like(x), x, h])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    if coef[2] < 0:  # constrained: no "wink" toward extension; fall back to the trend alone
+        coef2, *_ = np.linalg.lstsq(design[:, :2], y, rcond=None)
+        coef = np.array([coef2[0], coef2[1], 0.0])
+    resid = y - design @ coef
+    return float(resid @ resid), coef, design
+
+
+def fit_onset(x: np.ndarray, y: np.ndarray, *, min_trend_span: float = 8.0, step: float = 0.5
+              ) -> dict[str, float] | None:
+    """Best hinge fit of ``y`` against ``x`` (degrees descended). Returns x0, power, departure, se, sse."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if len(x) < 8 or np.ptp(x) < 2 * min_trend_span:
+        return None
+    x_bottom = float(x.max())
+    best: dict[str, float] | None = None
+    for power in (1, 2):
+        for x0 in np.arange(x.min() + min_trend_span, x_bottom - 1.0, step):
+            sse, coef, design = _fit_hinge(x, y, float(x0), power)
+            if best is None or sse < best["sse"]:
+                dof = max(1, len(x) - 4)
+                sigma2 = sse / dof
+                try:
+                    cov = sigma2 * np.linalg.inv(design.T @ design)
+                    se_c = float(np.sqrt(max(cov[2, 2], 0.0)))
+                except np.linalg.LinAlgError:
+                    se_c = float("inf")
+                lever = (x_bottom - x0) ** power
+                best = {"x0": float(x0), "power": float(power), "departure": float(coef[2] * lever),
+                        "se": float(se_c * lever), "sse": sse, "slope": float(coef[1])}
+    return best
+
+
+def detect_onset(
+    time_s: np.ndarray,
+    depth_deg: np.ndarray,
+    flexion_deg: np.ndarray,
+    hip_flexion_deg: np.ndarray,
+    start: int,
+    bottom: int,
+    *,
+    threshold_deg: float = 8.0,
+) -> Onset:
+    """Find the posterior-tilt onset in the descent ``start..bottom`` (frame indices, inclusive).
+
+    ``depth_deg`` and ``flexion_deg`` are smoothed series for the whole clip; ``flexion_deg`` rises with
+    posterior pelvic tilt (flexion +).
+    """
+    seg = slice(start, bottom + 1)
+    depth = np.asarray(depth_deg, float)[seg]
+    y = np.asarray(flexion_deg, float)[seg]
+    valid = np.isfinite(depth) & np.isfinite(y)
+    coverage = float(valid.mean()) if valid.size else 0.0
+    if coverage < 0.6:
+        return Onset(False, 0.0, float("nan"), 0.0, reason=f"back contour valid in only {coverage:.0%} of the "
+                                                          "descent")
+    top = float(np.nanmax(depth))
+    x = top - depth
+    fit = fit_onset(x, y)
+    if fit is None:
+        return Onset(False, 0.0, float("nan"), 0.0, reason="descent too short to separate trend from onset")
+    departure = fit["departure"]
+    se = max(fit["se"], 0.5)
+    conf = float((2 * stats.norm.cdf(abs(departure - threshold_deg) / se) - 1) * coverage)
+    model = f"hinge p={int(fit['power'])}"
+    if departure < threshold_deg:
+        return Onset(False, 0.0, departure, conf, model=model)
+    onset_depth = top - fit["x0"]
+    full_depth = np.asarray(depth_deg, float)
+    reached = np.flatnonzero(np.isfinite(full_depth[seg]) & (full_depth[seg] <= onset_depth))
+    idx = start + int(reached[0]) if reached.size else bottom
+    t = np.asarray(time_s, float)
+    # Interpolate the crossing time between the two frames around it.
+    onset_time = float(t[idx])
+    if idx > start and np.isfinite(full_depth[idx - 1]) and full_depth[idx - 1] != full_depth[idx]:
+        frac = (full_depth[idx - 1] - onset_depth) / (full_depth[idx - 1] - full_depth[idx])
+        onset_time = float(t[idx - 1] + np.clip(frac, 0, 1) * (t[idx] - t[idx - 1]))
+    hip = float(np.asarray(hip_flexion_deg, float)[idx])
+    return Onset(True, departure, departure, conf, idx, onset_time, float(onset_depth), hip, model)
+

@@ -1,0 +1,85 @@
+"""Rep segmentation from the smoothed depth signal (thigh angle, degrees; 90 standing, 0 parallel).
+
+A rep is a dip of the depth signal: a local minimum (the bottom) with at least ``min_range_deg`` of
+prominence, found with ``scipy.signal.find_peaks`` on the negated signal. Its start is the last frame
+before the bottom still within 10 % of the excursion of the standing level before it; its end the first
+such frame after. The descent runs start -> bottom, the ascent bottom -> end. Reps are kept but marked
+``partial`` (with a reason) when they begin before the clip, end after it, or never get deep enough.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy import signal
+
+
+@dataclass
+class Rep:
+    """One rep. Indices are frame rows; ``status`` is "ok" or "partial" (then ``reason`` says why)."""
+
+    rep: int
+    start: int
+    bottom: int
+    end: int
+    start_time_s: float
+    bottom_time_s: float
+    end_time_s: float
+    top_depth_deg: float
+    bottom_depth_deg: float
+    status: str = "ok"
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def segment_reps(
+    time_s: np.ndarray,
+    depth_deg: np.ndarray,
+    *,
+    min_range_deg: float = 30.0,
+    max_bottom_depth_deg: float = 45.0,
+    min_duration_s: float = 0.8,
+) -> list[Rep]:
+    """Find reps in a smoothed depth signal. NaNs (long gaps) are bridged only for the peak search."""
+    t = np.asarray(time_s, float)
+    d = np.asarray(depth_deg, float)
+    finite = np.isfinite(d)
+    if finite.sum() < 5:
+        return []
+    filled = np.interp(np.arange(len(d)), np.flatnonzero(finite), d[finite])
+    fs = 1.0 / np.median(np.diff(t))
+    bottoms, _ = signal.find_peaks(-filled, prominence=min_range_deg, distance=max(1, int(min_duration_s * fs)))
+    reps: list[Rep] = []
+    prev_bottom = 0
+    for k, b in enumerate(bottoms):
+        nxt = bottoms[k + 1] if k + 1 < len(bottoms) else len(d)
+        before = filled[prev_bottom:b + 1]
+        after = filled[b:nxt]
+        top_before = float(before.max())
+        top_after = float(after.max())
+        level_before = filled[b] + 0.9 * (top_before - filled[b])
+        level_after = filled[b] + 0.9 * (top_after - filled[b])
+        above_before = np.flatnonzero(before >= level_before)
+        above_after = np.flatnonzero(after >= level_after)
+        start = prev_bottom + int(above_before[-1]) if above_before.size else prev_bottom
+        end = b + int(above_after[0]) if above_after.size else nxt - 1
+        status, reason = "ok", ""
+        standing = np.nanpercentile(filled, 95)
+        if start == 0 and filled[0] < standing - 15:
+            status, reason = "partial", "starts before the clip"
+        elif end >= len(d) - 1 and filled[-1] < standing - 15:
+            status, reason = "partial", "ends after the clip"
+        elif filled[b] > max_bottom_depth_deg:
+            status, reason = "partial", (f"too shallow: bottom thigh angle {filled[b]:.0f}° "
+                                         f"(needs ≤ {max_bottom_depth_deg:.0f}°)")
+        elif not finite[start:end + 1].all():
+            gap = float((~finite[start:end + 1]).mean())
+            if gap > 0.2:
+                status, reason = "partial", f"pose lost in {gap:.0%} of the rep"
+        reps.append(Rep(len(reps) + 1, start, int(b), end, float(t[start]), float(t[b]), float(t[end]),
+                        max(top_before, top_after), float(filled[b]), status, reason))
+        prev_bottom = int(b)
+    return reps

@@ -1,0 +1,120 @@
+"""View stage: which side faces the camera, which way the person faces, how close to a side view, and
+whether the clip is usable at all (a person found, the key points inside the picture, not a front view).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from buttwink.pose import landmark_xy
+
+KEY_JOINTS = ("shoulder", "hip", "knee", "ankle")
+#: Typical left-right widths as a fraction of the hip-to-shoulder length (adult anthropometry): the hip
+#: joint centres are ~0.6, the shoulder joint centres ~0.8 of it apart. A view rotated ``yaw`` off the pure
+#: side view shows them ``width * sin(yaw)`` apart in the image.
+HIP_WIDTH_RATIO = 0.6
+SHOULDER_WIDTH_RATIO = 0.8
+MAX_USABLE_YAW_DEG = 50.0
+WARN_YAW_DEG = 30.0
+
+
+@dataclass
+class ViewAssessment:
+    """Result of the view checks. ``facing_sign`` +1 = faces image-right. Angles in degrees."""
+
+    near_side: str
+    facing: str
+    facing_sign: float
+    view_yaw_deg: float
+    detected_fraction: float
+    in_frame_fraction: float
+    usable: bool
+    reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _side_visibility(table: pd.DataFrame, side: str) -> float:
+    cols = [f"{side}_{j}_visibility" for j in KEY_JOINTS]
+    return float(np.nanmean(table[cols].to_numpy()))
+
+
+def estimate_view_yaw(table: pd.DataFrame) -> float:
+    """Angle off the pure side view, degrees (0 = side view, 90 = front/back view), from the image
+    separation of the left and right hips and shoulders relative to the trunk length (median over frames).
+    """
+    hip_l, hip_r = landmark_xy(table, "left_hip"), landmark_xy(table, "right_hip")
+    sh_l, sh_r = landmark_xy(table, "left_shoulder"), landmark_xy(table, "right_shoulder")
+    trunk = np.linalg.norm((sh_l + sh_r) / 2 - (hip_l + hip_r) / 2, axis=1)
+    ratios = []
+    for a, b, width in ((hip_l, hip_r, HIP_WIDTH_RATIO), (sh_l, sh_r, SHOULDER_WIDTH_RATIO)):
+        sep = np.linalg.norm(a - b, axis=1) / (trunk * width)
+        ratios.append(sep)
+    ratio = np.nanmedian(np.concatenate(ratios)) if np.isfinite(np.concatenate(ratios)).any() else np.nan
+    if not np.isfinite(ratio):
+        return float("nan")
+    return float(np.degrees(np.arcsin(np.clip(ratio, 0.0, 1.0))))
+
+
+def assess_view(
+    table: pd.DataFrame,
+    width: int,
+    height: int,
+    *,
+    min_detected_fraction: float = 0.6,
+    max_yaw_deg: float = MAX_USABLE_YAW_DEG,
+) -> ViewAssessment:
+    """Decide near side and facing, estimate the view angle, and say whether the clip can be measured."""
+    n = len(table)
+    detected = table["detected"].to_numpy(bool) if n else np.zeros(0, bool)
+    det_frac = float(detected.mean()) if n else 0.0
+    reasons: list[str] = []
+    warnings: list[str] = []
+    if det_frac == 0.0:
+        return ViewAssessment("left", "right", 1.0, float("nan"), 0.0, 0.0, False, ["no person found"])
+    if det_frac < min_detected_fraction:
+        reasons.append(f"person found in only {det_frac:.0%} of frames")
+    det = table[detected]
+
+    near = "left" if _side_visibility(det, "left") >= _side_visibility(det, "right") else "right"
+    heel_x = np.nanmedian(det[f"{near}_heel_x_px"].to_numpy())
+    toe_x = np.nanmedian(det[f"{near}_foot_index_x_px"].to_numpy())
+    facing_sign = 1.0 if toe_x >= heel_x else -1.0
+    if not (np.isfinite(heel_x) and np.isfinite(toe_x)):
+        nose = np.nanmedian(det["nose_x_px"].to_numpy())
+        ear = np.nanmedian(det[[f"{near}_ear_x_px"]].to_numpy())
+        facing_sign = 1.0 if nose >= ear else -1.0
+
+    # Key points inside the picture (MediaPipe extrapolates points it cannot see).
+    margin = 0.01 * max(width, height)
+    inside = np.ones(len(det), bool)
+    missing = []
+    for joint in KEY_JOINTS:
+        xy = landmark_xy(det, f"{near}_{joint}")
+        vis = det[f"{near}_{joint}_visibility"].to_numpy()
+        ok = (
+            (xy[:, 0] >= -margin) & (xy[:, 0] <= width + margin)
+            & (xy[:, 1] >= -margin) & (xy[:, 1] <= height + margin) & (vis >= 0.3)
+        )
+        if ok.mean() < 0.5:
+            missing.append(joint)
+        inside &= ok
+    in_frame = float(inside.mean())
+    if missing:
+        reasons.append(f"{', '.join(m + 's' for m in missing)} not visible in most frames (out of the picture "
+                       "or hidden)")
+    elif in_frame < 0.7:
+        warnings.append(f"key points leave the picture in {1 - in_frame:.0%} of frames")
+
+    yaw = estimate_view_yaw(det)
+    if np.isfinite(yaw) and yaw > max_yaw_deg:
+        reasons.append(f"not a side view (about {yaw:.0f}° off the side view; film from the side)")
+    elif np.isfinite(yaw) and yaw > WARN_YAW_DEG:
+        warnings.append(f"oblique view (about {yaw:.0f}° off the side view): angles are less reliable")
+    facing = "right" if facing_sign > 0 else "left"
+    return ViewAssessment(near, facing, facing_sign, yaw, det_frac, in_frame, not reasons, reasons, warnings)
