@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from buttwink.settings import Settings
+
 app = typer.Typer(
     help="Find butt wink (posterior pelvic tilt near the bottom of a squat) in side-view squat videos.",
     no_args_is_help=True,
@@ -79,3 +81,143 @@ def pose(
 
 def main() -> None:  # pragma: no cover - entry point helper
     sys.exit(app())
+
+
+def _settings(config: Path | None, **overrides: object) -> Settings:
+    base = Settings.from_toml(config) if config else Settings()
+    return base.updated(**overrides)
+
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file; flags override it.")]
+ThresholdOpt = Annotated[float | None, typer.Option("--threshold-deg", help="Wink threshold: departure from the "
+                                                    "descent trend, degrees (default 8).", show_default=False)]
+CutoffOpt = Annotated[float | None, typer.Option("--cutoff-hz", help="Low-pass cutoff, Hz (default 4).",
+                                                 show_default=False)]
+HeightOpt = Annotated[int | None, typer.Option("--max-height", help="Downscale frames to at most this many "
+                                               "pixels high (default 720).", show_default=False)]
+
+
+@app.command()
+def analyze(
+    clips: Annotated[list[Path], typer.Argument(help="Video file(s) to analyse.")],
+    outdir: Annotated[Path, typer.Option("--output", "-o", help="Report folder (one sub-folder per clip).")],
+    config: ConfigOpt = None,
+    threshold_deg: ThresholdOpt = None,
+    cutoff_hz: CutoffOpt = None,
+    max_height: HeightOpt = None,
+    overlay: Annotated[bool, typer.Option("--overlay", help="Also write overlay.mp4.")] = False,
+    from_landmarks: Annotated[bool, typer.Option("--from-landmarks", help="CLIPS are landmarks files "
+                                                 "(.parquet/.csv): rerun every stage after pose estimation.")] = False,
+    models_dir: ModelsDirOpt = None,
+) -> None:
+    """Analyse clips and write report.png, frames.csv, reps.csv and summary.json for each."""
+    from buttwink.models import ModelError, ensure_model
+    from buttwink.pipeline import ClipError, analyze_landmarks
+    from buttwink.pipeline import analyze as analyze_clip
+    from buttwink.report import unique_names, write_report
+    from buttwink.video import VideoError
+
+    try:
+        settings = _settings(config, wink_threshold_deg=threshold_deg, cutoff_hz=cutoff_hz, max_height_px=max_height)
+    except (OSError, ValueError) as exc:
+        raise _fail(str(exc), 2) from None
+    if not from_landmarks:
+        try:
+            model = ensure_model(settings.model_variant, models_dir)
+        except ModelError as exc:
+            raise _fail(str(exc)) from None
+        typer.echo(f"using {model.describe()}", err=True)
+    names = unique_names(clips)
+    failures = 0
+    for clip in clips:
+        try:
+            if from_landmarks:
+                result = analyze_landmarks(clip, settings)
+            else:
+                with _ProgressBar(clip) as progress:
+                    result = analyze_clip(clip, settings, models_dir=models_dir, progress=progress)
+            folder = write_report(result, outdir, name=names[clip], overlay=overlay)
+        except (VideoError, ModelError, ClipError, OSError, ValueError) as exc:
+            failures += 1
+            from buttwink.batch import one_line
+
+            typer.echo(f"error: {one_line(exc, clip)}", err=True)
+            continue
+        typer.echo(f"{clip}: {result.summary()['verdict']} -> {folder}")
+    if failures:
+        raise typer.Exit(1)
+
+
+class _ProgressBar:
+    """A tqdm bar fed by the pose stage's ``progress(done, total)`` callback (stderr; silent if not a tty)."""
+
+    def __init__(self, clip: Path) -> None:
+        self.clip = clip
+        self.bar = None
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total or None, desc=self.clip.name[:30], unit="frame", leave=False,
+                            disable=None)
+        self.bar.update(1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@app.command()
+def batch(
+    source: Annotated[Path, typer.Argument(help="Folder of videos (searched recursively) or a text file listing "
+                                          "one video path per line.")],
+    outdir: Annotated[Path, typer.Option("--output", "-o", help="Batch output folder.")],
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel processes (default: cores).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Redo clips that already have a report.")] = False,
+    executor: Annotated[str, typer.Option("--executor", help="local (processes) or dask.")] = "local",
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address "
+                                                  "(tcp://host:8786).")] = None,
+    config: ConfigOpt = None,
+    threshold_deg: ThresholdOpt = None,
+    cutoff_hz: CutoffOpt = None,
+    max_height: HeightOpt = None,
+    overlay: Annotated[bool, typer.Option("--overlay", help="Also write overlay.mp4 per clip.")] = False,
+    models_dir: ModelsDirOpt = None,
+) -> None:
+    """Analyse every video under a folder in parallel; write summary.csv and index.html. Resumable."""
+    from tqdm import tqdm
+
+    from buttwink.batch import find_clips, run_batch
+    from buttwink.models import ModelError
+
+    if executor not in ("local", "dask"):
+        raise _fail(f"unknown executor {executor!r} (local or dask)", 2)
+    if not source.exists():
+        raise _fail(f"{source}: not found", 2)
+    try:
+        settings = _settings(config, wink_threshold_deg=threshold_deg, cutoff_hz=cutoff_hz, max_height_px=max_height)
+        clips = find_clips(source)
+    except (OSError, ValueError) as exc:
+        raise _fail(str(exc), 2) from None
+    if not clips:
+        raise _fail(f"{source}: no video files found", 1)
+    with tqdm(total=len(clips), desc="clips", unit="clip", disable=None) as bar:
+        def on_row(row: dict[str, object]) -> None:
+            bar.update(1)
+            if row["status"] == "failed":
+                tqdm.write(f"failed: {row['reason']}", file=sys.stderr)
+
+        try:
+            rows = run_batch(clips, outdir, settings, jobs=jobs, force=force, overlay=overlay, executor=executor,
+                             scheduler=scheduler, models_dir=models_dir, on_row=on_row)
+        except (OSError, ModelError) as exc:
+            raise _fail(str(exc)) from None
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "skipped", "failed")}
+    typer.echo(f"{len(rows)} clips: {counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed "
+               f"-> {outdir / 'summary.csv'}, {outdir / 'index.html'}")
+    if counts["failed"] == len(rows):
+        raise typer.Exit(1)

@@ -206,3 +206,127 @@ def analyze_track(track: PoseTrack, settings: Settings | None = None) -> Analysi
         warnings.append("no squat reps found (no dip of the thigh angle of at least "
                         f"{settings.min_rep_range_deg:.0f}°)")
     return Analysis(view, frames, reps, settings, warnings)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Whole clip: the public entry point.
+
+
+@dataclass
+class Result:
+    """Everything buttwink knows about one clip: the landmarks track and the measurement."""
+
+    clip: Path
+    track: PoseTrack
+    analysis: Analysis
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def frames(self) -> pd.DataFrame:
+        """Per-frame angles (raw ``*_raw`` and smoothed), degrees."""
+        return self.analysis.frames
+
+    @property
+    def reps(self) -> pd.DataFrame:
+        """Per-rep table: times, depths, onset, wink verdict and confidence."""
+        return self.analysis.reps
+
+    def summary(self) -> dict[str, object]:
+        """JSON-able summary: clip and model metadata, settings, versions, per-rep verdicts."""
+        import platform
+
+        import cv2
+        import mediapipe
+
+        reps = self.reps
+        ok = reps[reps["status"] == "ok"] if not reps.empty else reps
+        return {
+            "status": "ok",
+            "clip": str(self.clip),
+            "video": self.track.video,
+            "model": self.track.model,
+            "view": self.analysis.view.as_dict(),
+            "warnings": self.analysis.warnings,
+            "reps_found": len(reps),
+            "reps_assessed": len(ok),
+            "reps_with_wink": int(ok["wink"].sum()) if len(ok) else 0,
+            "verdict": verdict_text(reps),
+            "settings": self.analysis.settings.to_dict(),
+            "wink_signal": WINK_SIGNAL,
+            "timings_s": self.timings_s,
+            "versions": {"buttwink": buttwink.__version__, "mediapipe": getattr(mediapipe, "__version__", "?"),
+                         "opencv": cv2.__version__, "numpy": np.__version__, "pandas": pd.__version__,
+                         "python": platform.python_version()},
+        }
+
+
+def rep_verdict(rep: dict[str, object] | pd.Series) -> str:
+    """One rep's verdict in words."""
+    n = rep["rep"]
+    if rep["status"] != "ok":
+        return f"Rep {n}: not assessed ({rep['reason']})"
+    if rep["wink"]:
+        depth = float(rep["onset_depth_deg"])  # type: ignore[arg-type]
+        where = (f"{depth:.0f}° above parallel" if depth > 0.5 else
+                 f"{-depth:.0f}° below parallel" if depth < -0.5 else "parallel")
+        return (f"Rep {n}: butt wink from {where} (hip flexion {float(rep['onset_hip_flexion_deg']):.0f}°), "  # type: ignore[arg-type]
+                f"{float(rep['wink_deg']):.0f}° of tuck, confidence {float(rep['confidence']):.2f}")  # type: ignore[arg-type]
+    return f"Rep {n}: no butt wink (confidence {float(rep['confidence']):.2f})"  # type: ignore[arg-type]
+
+
+def verdict_text(reps: pd.DataFrame) -> str:
+    """Clip-level verdict in one line."""
+    if reps.empty:
+        return "no squat reps found"
+    ok = reps[reps["status"] == "ok"]
+    if ok.empty:
+        return f"{len(reps)} rep(s) found, none could be assessed"
+    winks = ok[ok["wink"].astype(bool)]
+    if winks.empty:
+        return f"no butt wink in {len(ok)} assessed rep(s)"
+    median_depth = float(winks["onset_depth_deg"].astype(float).median())
+    return (f"butt wink in {len(winks)} of {len(ok)} assessed rep(s); median onset at thigh angle "
+            f"{median_depth:.0f}° (0 = parallel)")
+
+
+def analyze(
+    path: Path | str,
+    settings: Settings | None = None,
+    *,
+    models_dir: Path | str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Result:
+    """Analyse one clip end to end (video -> pose -> measurement). Raises ``VideoError``, ``ModelError``
+    or :class:`ClipError` with a one-line reason when the clip cannot be analysed."""
+    import time
+
+    settings = settings or Settings()
+    t0 = time.perf_counter()
+    track = estimate_clip(
+        path, max_height=settings.max_height_px, variant=settings.model_variant, models_dir=models_dir,
+        pose_options=PoseOptions(min_detection_confidence=settings.min_detection_confidence,
+                                 min_tracking_confidence=settings.min_tracking_confidence),
+        progress=progress,
+    )
+    t1 = time.perf_counter()
+    result = analyze_landmarks(track, settings, clip=Path(path))
+    result.timings_s = {"pose_s": round(t1 - t0, 3), "measure_s": round(time.perf_counter() - t1, 3)}
+    return result
+
+
+def analyze_landmarks(track: PoseTrack | Path | str, settings: Settings | None = None, *,
+                      clip: Path | None = None) -> Result:
+    """Rerun every stage after pose estimation from a :class:`PoseTrack` or a saved landmarks file."""
+    if not isinstance(track, PoseTrack):
+        track = PoseTrack.load(track)
+    clip = clip or Path(str(track.video.get("path", "clip")))
+    settings = settings or Settings()
+    duration = float(track.table["time_s"].iloc[-1]) if len(track.table) else 0.0
+    if duration < settings.min_clip_duration_s:
+        raise ClipError(f"{clip}: clip too short ({duration:.1f} s; a squat rep needs at least "
+                        f"{settings.min_clip_duration_s:.0f} s)")
+    try:
+        analysis = analyze_track(track, settings)
+    except ClipError as exc:
+        raise ClipError(f"{clip}: {exc}") from None
+    return Result(clip, track, analysis)

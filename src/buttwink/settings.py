@@ -33,6 +33,7 @@ class Settings:
     # View checks
     max_view_yaw_deg: float = 50.0  # clips filmed further than this off the side view are refused
     min_detected_fraction: float = 0.6
+    min_clip_duration_s: float = 2.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

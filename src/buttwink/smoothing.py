@@ -86,9 +86,11 @@ def butterworth_lowpass(values: np.ndarray, fs_hz: float, cutoff_hz: float, orde
     """
     x = np.asarray(values, float)
     out = x.copy()
-    nyquist = fs_hz / 2.0
     correction = (2 ** (1 / 2) - 1) ** (1 / (2 * order))  # two passes (filtfilt); 0.802 for order 2
-    wn = min(cutoff_hz / correction / nyquist, 0.95)
+    # Corrected design frequency, in the bilinear transform's pre-warped domain, so the combined filter's
+    # -3 dB point lands exactly on cutoff_hz.
+    design_hz = fs_hz / np.pi * np.arctan(np.tan(np.pi * min(cutoff_hz, 0.45 * fs_hz) / fs_hz) / correction)
+    wn = min(2.0 * design_hz / fs_hz, 0.95)
     b, a = signal.butter(order, wn, btype="low")
     padlen = 3 * max(len(a), len(b))
     for start, stop in nan_runs(np.isfinite(x)):
