@@ -51,7 +51,11 @@ def segment_reps(
         return []
     filled = np.interp(np.arange(len(d)), np.flatnonzero(finite), d[finite])
     fs = 1.0 / np.median(np.diff(t))
-    bottoms, _ = signal.find_peaks(-filled, prominence=min_range_deg, distance=max(1, int(min_duration_s * fs)))
+    # Pad with the standing level so a rep cut by the clip's start or end is still found (then marked partial).
+    standing = float(np.percentile(filled, 95))
+    padded = np.concatenate([[standing], filled, [standing]])
+    bottoms, _ = signal.find_peaks(-padded, prominence=min_range_deg, distance=max(1, int(min_duration_s * fs)))
+    bottoms = bottoms - 1
     reps: list[Rep] = []
     prev_bottom = 0
     for k, b in enumerate(bottoms):
@@ -67,11 +71,10 @@ def segment_reps(
         start = prev_bottom + int(above_before[-1]) if above_before.size else prev_bottom
         end = b + int(above_after[0]) if above_after.size else nxt - 1
         status, reason = "ok", ""
-        standing = np.nanpercentile(filled, 95)
-        if start == 0 and filled[0] < standing - 15:
-            status, reason = "partial", "starts before the clip"
-        elif end >= len(d) - 1 and filled[-1] < standing - 15:
-            status, reason = "partial", "ends after the clip"
+        if top_before < standing - 15:
+            status, reason = "partial", "starts before the clip (no standing phase before it)"
+        elif top_after < standing - 15:
+            status, reason = "partial", "ends after the clip (no standing phase after it)"
         elif filled[b] > max_bottom_depth_deg:
             status, reason = "partial", (f"too shallow: bottom thigh angle {filled[b]:.0f}° "
                                          f"(needs ≤ {max_bottom_depth_deg:.0f}°)")
