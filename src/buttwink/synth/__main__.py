@@ -1,0 +1,5 @@
+"""``python -m buttwink.synth OUTDIR --seed N ...``"""
+
+from .cli import main
+
+main()
