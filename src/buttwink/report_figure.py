@@ -1,0 +1,487 @@
+"""report.png: one figure a coach reads in ten seconds.
+
+Top: a verdict banner, one line per rep in words. Middle: the wink signal (``pipeline.WINK_SIGNAL``,
+degrees, flexion +) against depth (thigh angle, deeper to the right) and against time. Bottom: two stills
+with skeleton and back contour (onset and bottom of the most significant rep, or bottom and standing when
+there is no wink) and a footer with the clip, view, warnings and model.
+
+Rendered with a private :class:`matplotlib.figure.Figure` on the Agg canvas (no pyplot global state).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from buttwink import pipeline
+from buttwink.drawing import draw_pose
+from buttwink.video import iter_frames
+
+#: Human names of the per-frame angle columns (figure labels).
+SIGNAL_NAMES: dict[str, str] = {
+    "lumbar_flexion_deg": "lumbar flexion (back vs pelvis)",
+    "lumbopelvic_angle_deg": "lumbopelvic flexion",
+    "pelvis_tilt_deg": "pelvic tilt (anterior +)",
+    "lumbar_angle_deg": "lumbar inclination",
+    "trunk_inclination_deg": "trunk inclination",
+    "hip_flexion_deg": "hip flexion",
+    "knee_flexion_deg": "knee flexion",
+    "ankle_dorsiflexion_deg": "ankle dorsiflexion",
+    "depth_deg": "thigh angle",
+}
+FIG_SIZE_IN = (16.0, 12.0)
+DPI = 100
+WINK_COLOR = "#d62728"
+OK_COLOR = "#2ca02c"
+GREY = "#7f7f7f"
+REP_COLORS = ("#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#2ca02c")
+
+
+def signal_name(column: str) -> str:
+    """Human name of a per-frame angle column."""
+    return SIGNAL_NAMES.get(column, column.removesuffix("_deg").replace("_", " "))
+
+
+def _f(value: object) -> float:
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+    return out
+
+
+def depth_words(depth_deg: float) -> str:
+    """Thigh angle (degrees, 0 = parallel) in words: "4° above parallel", "parallel", "12° below parallel"."""
+    if not np.isfinite(depth_deg):
+        return "unknown depth"
+    if depth_deg > 0.5:
+        return f"{depth_deg:.0f}° above parallel"
+    if depth_deg < -0.5:
+        return f"{-depth_deg:.0f}° below parallel"
+    return "parallel"
+
+
+def rep_reason(rep: pd.Series | dict[str, object]) -> str:
+    """A rep's reason text; the reps table may hold several ``reason`` columns (rep and onset): the first
+    non-empty one wins."""
+    value = rep.get("reason")
+    values = list(value) if isinstance(value, pd.Series | list | tuple | np.ndarray) else [value]
+    for v in values:
+        if isinstance(v, str) and v.strip():
+            return v.strip()
+    return ""
+
+
+def rep_banner(rep: pd.Series | dict[str, object]) -> str:
+    """One rep's verdict in words, e.g. "Rep 2: butt wink from 4° above parallel (hip flexion 98°), ..."."""
+    n = rep["rep"]
+    if rep["status"] != "ok":
+        reason = rep_reason(rep)
+        return f"Rep {n}: not assessed — {reason}" if reason else f"Rep {n}: not assessed"
+    conf = _f(rep.get("confidence"))
+    if bool(rep["wink"]):
+        hip = _f(rep.get("onset_hip_flexion_deg"))
+        hip_txt = f" (hip flexion {hip:.0f}°)" if np.isfinite(hip) else ""
+        return (f"Rep {n}: butt wink from {depth_words(_f(rep.get('onset_depth_deg')))}{hip_txt}, "
+                f"{_f(rep.get('wink_deg')):.0f}° of tuck, confidence {conf:.2f}")
+    return f"Rep {n}: no butt wink (confidence {conf:.2f})"
+
+
+def _rep_color(rep: pd.Series) -> str:
+    if rep["status"] != "ok":
+        return GREY
+    return WINK_COLOR if bool(rep["wink"]) else OK_COLOR
+
+
+def descent_trend(frames: pd.DataFrame, rep: pd.Series, signal: str | None = None) -> np.ndarray:
+    """The rep's own descent trend of the wink signal (degrees) for rows ``start..end``, NaN elsewhere.
+
+    A straight line in ``x = top depth - depth`` fitted over the descent before the onset (the whole
+    descent when there is no onset), the same notion of trend as the onset detector's. The wink threshold
+    is a departure above this line.
+    """
+    signal = signal or pipeline.WINK_SIGNAL
+    out = np.full(len(frames), np.nan)
+    start, bottom, end = int(rep["start"]), int(rep["bottom"]), int(rep["end"])
+    depth = frames["depth_deg"].to_numpy(float)
+    y = frames[signal].to_numpy(float)
+    seg = slice(start, bottom + 1)
+    if not np.isfinite(depth[seg]).any():
+        return out
+    top = float(np.nanmax(depth[seg]))
+    x = top - depth
+    fit_sel = np.zeros(len(frames), bool)
+    fit_sel[seg] = True
+    onset_depth = _f(rep.get("onset_depth_deg"))
+    if bool(rep.get("wink")) and np.isfinite(onset_depth):
+        pre = fit_sel & (depth >= onset_depth)
+        if (pre & np.isfinite(x) & np.isfinite(y)).sum() >= 3:
+            fit_sel = pre
+    fit_sel &= np.isfinite(x) & np.isfinite(y)
+    if fit_sel.sum() < 3 or np.ptp(x[fit_sel]) < 1e-6:
+        return out
+    b, a = np.polyfit(x[fit_sel], y[fit_sel], 1)
+    out[start:end + 1] = a + b * x[start:end + 1]
+    return out
+
+
+def choose_still_rows(analysis: pipeline.Analysis) -> list[tuple[str, int]]:
+    """The frames to show as stills: ``[(caption, frame row), ...]`` (at most two).
+
+    The most significant rep is the assessed wink with the largest tuck, else the deepest assessed rep,
+    else the deepest rep. With a wink: its onset and bottom frames; without: its bottom and its standing
+    start. Without reps: the deepest frame.
+    """
+    frames, reps = analysis.frames, analysis.reps
+    if len(frames) == 0:
+        return []
+    if reps.empty:
+        depth = frames["depth_deg"].to_numpy(float)
+        if not np.isfinite(depth).any():
+            return []
+        row = int(np.nanargmin(depth))
+        return [(f"Deepest frame (no reps found), t = {frames['time_s'].iloc[row]:.1f} s, "
+                 f"{depth_words(depth[row])}", row)]
+    ok = reps[reps["status"] == "ok"]
+    winks = ok[ok["wink"].astype(bool)]
+    if len(winks):
+        rep = winks.loc[winks["wink_deg"].astype(float).idxmax()]
+    elif len(ok):
+        rep = ok.loc[ok["bottom_depth_deg"].astype(float).idxmin()]
+    else:
+        rep = reps.loc[reps["bottom_depth_deg"].astype(float).idxmin()]
+    n = int(rep["rep"])
+    time = frames["time_s"].to_numpy(float)
+    depth = frames["depth_deg"].to_numpy(float)
+    bottom = int(rep["bottom"])
+    bottom_cap = f"Rep {n} bottom, t = {time[bottom]:.1f} s, {depth_words(depth[bottom])}"
+    onset = _f(rep.get("onset_frame"))
+    if bool(rep.get("wink")) and np.isfinite(onset):
+        row = int(onset)
+        onset_cap = (f"Rep {n} wink onset, t = {_f(rep.get('onset_time_s')):.1f} s, "
+                     f"{depth_words(_f(rep.get('onset_depth_deg')))}")
+        return [(onset_cap, row), (bottom_cap + f", {_f(rep.get('wink_deg')):.0f}° of tuck", bottom)]
+    start = int(rep["start"])
+    standing = frames["standing"].to_numpy(bool) if "standing" in frames else np.zeros(len(frames), bool)
+    cand = np.flatnonzero(standing[: start + 1] & frames["detected"].to_numpy(bool)[: start + 1])
+    stand_row = int(cand[-1]) if cand.size else start
+    return [(bottom_cap, bottom), (f"Rep {n} standing, t = {time[stand_row]:.1f} s", stand_row)]
+
+
+def _crop_box(track: pipeline.PoseTrack, rows: list[int], shape: tuple[int, ...],
+              margin: float = 0.22, min_aspect: float = 1.2) -> tuple[int, int, int, int]:
+    """Box (x0, y0, x1, y1) around the person in ``rows`` (pixels), with ``margin`` of its size around and
+    at least ``min_aspect`` width/height."""
+    h, w = shape[:2]
+    table = track.table
+    xs = table[[c for c in table.columns if c.endswith("_x_px")]].iloc[rows].to_numpy(float).ravel()
+    ys = table[[c for c in table.columns if c.endswith("_y_px")]].iloc[rows].to_numpy(float).ravel()
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    if ok.sum() < 2:
+        return 0, 0, w, h
+    x0, x1 = np.clip(np.percentile(xs[ok], [1, 99]), 0, w)
+    y0, y1 = np.clip(np.percentile(ys[ok], [1, 99]), 0, h)
+    size = max(x1 - x0, y1 - y0, 0.25 * min(w, h))
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half_w, half_h = (x1 - x0) / 2 + margin * size, (y1 - y0) / 2 + margin * size
+    half_w = max(half_w, min_aspect * half_h)
+    box = (int(max(0, cx - half_w)), int(max(0, cy - half_h)), int(min(w, cx + half_w)), int(min(h, cy + half_h)))
+    if box[2] - box[0] < 8 or box[3] - box[1] < 8:
+        return 0, 0, w, h
+    return box
+
+
+def collect_stills(
+    video_path: Path | str,
+    track: pipeline.PoseTrack,
+    analysis: pipeline.Analysis,
+    max_height: int | None,
+    *,
+    crop: bool = True,
+) -> dict[str, np.ndarray]:
+    """Read only the still frames chosen by :func:`choose_still_rows` and draw the pose on them.
+
+    Streams the video (``max_height`` pixels, as analysed) and keeps just those frames; returns
+    ``{caption: RGB uint8 image}`` in display order. With ``crop`` the images are cropped around the person.
+    """
+    wanted = choose_still_rows(analysis)
+    if not wanted:
+        return {}
+    frame_ids = track.table["frame"].to_numpy()
+    by_frame: dict[int, list[int]] = {}
+    for i, (_, row) in enumerate(wanted):
+        by_frame.setdefault(int(frame_ids[row]), []).append(i)
+    images: dict[int, np.ndarray] = {}
+    last = max(by_frame)
+    width = int(_f(track.video.get("width")) or 0) if np.isfinite(_f(track.video.get("width"))) else 0
+    height = int(_f(track.video.get("height")) or 0) if np.isfinite(_f(track.video.get("height"))) else 0
+    for frame in iter_frames(video_path, max_height):
+        if frame.index in by_frame:
+            rgb = frame.rgb
+            if width and height and rgb.shape[:2] != (height, width):
+                import cv2
+
+                rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
+            for i in by_frame[frame.index]:
+                images[i] = rgb
+        if frame.index >= last:
+            break
+    rows = [row for _, row in wanted]
+    out: dict[str, np.ndarray] = {}
+    for i, (caption, row) in enumerate(wanted):
+        if i not in images:
+            continue
+        drawn = draw_pose(images[i], track.table.iloc[row], analysis.view.near_side)
+        if crop:
+            x0, y0, x1, y1 = _crop_box(track, rows, drawn.shape)
+            drawn = np.ascontiguousarray(drawn[y0:y1, x0:x1])
+        out[caption] = drawn
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Figure
+
+
+def _banner(fig: Figure, rect: tuple[float, float, float, float], title: str,
+            analysis: pipeline.Analysis) -> None:
+    ax = fig.add_axes(rect)
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    reps = analysis.reps
+    headline = pipeline.verdict_text(reps)
+    ax.text(0.0, 0.97, title, fontsize=13, color="#444444", va="top", ha="left")
+    ax.text(1.0, 0.97, headline, fontsize=13, color="#444444", va="top", ha="right")
+    lines: list[tuple[str, str]] = []
+    if reps.empty:
+        lines.append(("No squat reps found in this clip", GREY))
+    else:
+        for _, rep in reps.iterrows():
+            lines.append((rep_banner(rep), _rep_color(rep)))
+    max_lines = 8
+    if len(lines) > max_lines:
+        extra = len(lines) - (max_lines - 1)
+        lines = [*lines[: max_lines - 1], (f"… and {extra} more reps (see reps.csv)", GREY)]
+    n = len(lines)
+    two_cols = n > 4
+    per_col = (n + 1) // 2 if two_cols else n
+    size = 20 if n <= 2 else 17 if n <= 4 else 13
+    top, bottom = 0.78, 0.02
+    step = (top - bottom) / max(per_col, 2.2)
+    for i, (text, color) in enumerate(lines):
+        col, k = divmod(i, per_col) if two_cols else (0, i)
+        ax.text(0.0 + 0.5 * col, top - k * step, text, fontsize=size, fontweight="bold", color=color,
+                va="top", ha="left", wrap=False, clip_on=True)
+
+
+def _headroom(ax, fraction: float = 0.35) -> None:  # type: ignore[no-untyped-def]
+    """Extend the y range upwards so legends and labels sit above the data."""
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi + fraction * (hi - lo))
+
+
+def _depth_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: ignore[no-untyped-def]
+    frames, reps = analysis.frames, analysis.reps
+    depth = frames["depth_deg"].to_numpy(float)
+    y = frames[signal].to_numpy(float)
+    ax.axvline(0.0, color="black", lw=1.2, ls="--")
+    ax.text(0.0, 0.02, " parallel", transform=ax.get_xaxis_transform(), fontsize=10, va="bottom", ha="left")
+    drawn = False
+    thr_label = f"trend + {float(analysis.settings.wink_threshold_deg):.0f}° threshold (dotted)"
+    for i, (_, rep) in enumerate(reps.iterrows()):
+        start, bottom = int(rep["start"]), int(rep["bottom"])
+        seg = slice(start, bottom + 1)
+        color = REP_COLORS[i % len(REP_COLORS)]
+        style = "-" if rep["status"] == "ok" else ":"
+        if np.isfinite(depth[seg]).any() and np.isfinite(y[seg]).any():
+            ax.plot(depth[seg], y[seg], style, color=color, lw=2.2, label=f"Rep {rep['rep']} descent")
+            drawn = True
+        if rep["status"] == "ok":
+            trend = descent_trend(frames, rep, signal)
+            thr = trend + float(analysis.settings.wink_threshold_deg)
+            if np.isfinite(thr[seg]).any():
+                ax.plot(depth[seg], thr[seg], ":", color=color, lw=1.3, alpha=0.9, label=thr_label)
+                thr_label = "_nolegend_"
+        onset_depth = _f(rep.get("onset_depth_deg"))
+        onset_row = _f(rep.get("onset_frame"))
+        if bool(rep.get("wink")) and np.isfinite(onset_depth) and np.isfinite(onset_row):
+            oy = y[int(onset_row)]
+            if np.isfinite(oy):
+                ax.plot([onset_depth], [oy], "o", ms=11, color=WINK_COLOR, mec="black", zorder=5)
+                ax.annotate(f"Rep {rep['rep']} onset\n{depth_words(onset_depth)}", (onset_depth, oy),
+                            xytext=(-12, 16), textcoords="offset points", fontsize=11, ha="right",
+                            color=WINK_COLOR, fontweight="bold", zorder=6,
+                            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+                            arrowprops={"arrowstyle": "-", "color": WINK_COLOR, "lw": 1})
+    if not drawn and np.isfinite(depth).any() and np.isfinite(y).any():
+        ax.plot(depth, y, "-", color=GREY, lw=1.0, label="whole clip")
+        drawn = True
+    if not drawn:
+        ax.text(0.5, 0.5, "no usable signal", transform=ax.transAxes, ha="center", va="center", fontsize=14,
+                color=GREY)
+    finite_depth = depth[np.isfinite(depth)]
+    lo = min(-10.0, float(finite_depth.min()) - 5) if finite_depth.size else -30.0
+    ax.set_xlim(95.0, lo)  # reversed: deeper to the right
+    ax.set_xlabel("thigh angle, degrees (90 standing, 0 parallel)  →  deeper", fontsize=11)
+    ax.set_ylabel(f"{signal_name(signal)}, degrees", fontsize=11)
+    ax.set_title(f"{signal_name(signal)} against depth, each rep's descent", fontsize=13)
+    ax.grid(alpha=0.3)
+    _headroom(ax)
+    if drawn:
+        ax.legend(loc="upper left", fontsize=10, framealpha=0.9, ncol=2)
+
+
+def _time_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: ignore[no-untyped-def]
+    frames, reps = analysis.frames, analysis.reps
+    t = frames["time_s"].to_numpy(float)
+    y = frames[signal].to_numpy(float)
+    raw = frames[f"{signal}_raw"].to_numpy(float) if f"{signal}_raw" in frames else np.full(len(t), np.nan)
+    thr_value = float(analysis.settings.wink_threshold_deg)
+    for _, rep in reps.iterrows():
+        color = _rep_color(rep)
+        ax.axvspan(_f(rep["start_time_s"]), _f(rep["end_time_s"]), color=color, alpha=0.12, lw=0)
+        ax.text((_f(rep["start_time_s"]) + _f(rep["end_time_s"])) / 2, 0.98, f"Rep {rep['rep']}",
+                transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=11, color=color,
+                fontweight="bold")
+    if np.isfinite(raw).any():
+        ax.plot(t, raw, ".", color="#999999", ms=2.5, label="raw")
+    if np.isfinite(y).any():
+        ax.plot(t, y, "-", color="#1f77b4", lw=2.0, label="smoothed")
+    else:
+        ax.text(0.5, 0.5, "no usable signal", transform=ax.transAxes, ha="center", va="center", fontsize=14,
+                color=GREY)
+    thr_label = f"descent trend + {thr_value:.0f}° threshold"
+    for _, rep in reps.iterrows():
+        if rep["status"] != "ok":
+            continue
+        trend = descent_trend(frames, rep, signal)
+        seg = slice(int(rep["start"]), int(rep["bottom"]) + 1)
+        if np.isfinite(trend[seg]).any():
+            ax.plot(t[seg], trend[seg] + thr_value, "--", color=WINK_COLOR, lw=1.3, label=thr_label)
+            thr_label = "_nolegend_"
+        onset_t = _f(rep.get("onset_time_s"))
+        if bool(rep.get("wink")) and np.isfinite(onset_t):
+            ax.axvline(onset_t, color=WINK_COLOR, lw=2.0)
+            ax.text(onset_t, 0.02, " onset", transform=ax.get_xaxis_transform(), color=WINK_COLOR,
+                    fontsize=10, va="bottom", ha="left", fontweight="bold")
+    ax2 = ax.twinx()
+    depth = frames["depth_deg"].to_numpy(float)
+    if np.isfinite(depth).any():
+        ax2.plot(t, depth, "-", color="#555555", lw=1.0, alpha=0.45)
+    ax2.set_ylabel("thigh angle, degrees (grey)", fontsize=10, color="#555555")
+    ax2.set_ylim(-60, 100)
+    ax2.tick_params(labelsize=9, colors="#555555")
+    ax.set_xlabel("time, seconds", fontsize=11)
+    ax.set_ylabel(f"{signal_name(signal)}, degrees", fontsize=11)
+    ax.set_title(f"{signal_name(signal)} over time (shaded: reps)", fontsize=13)
+    if len(t) and np.isfinite(t).any():
+        ax.set_xlim(float(np.nanmin(t)), float(np.nanmax(t)) + 1e-3)
+    ax.grid(alpha=0.3)
+    _headroom(ax, 0.3)
+    handles, _ = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.93), fontsize=10, framealpha=0.9, ncol=3)
+
+
+def _stills(fig: Figure, rect: tuple[float, float, float, float], stills: dict[str, np.ndarray] | None,
+            note: str) -> None:
+    x, y, w, h = rect
+    items = [(k, v) for k, v in (stills or {}).items() if isinstance(v, np.ndarray) and v.ndim >= 2 and v.size]
+    if not items:
+        ax = fig.add_axes(rect)
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, note, ha="center", va="center", fontsize=14, color=GREY, transform=ax.transAxes)
+        return
+    items = items[:2]
+    n = len(items)
+    gap = 0.02
+    cell_w = (w - gap * (n - 1)) / n
+    for i, (caption, img) in enumerate(items):
+        ax = fig.add_axes((x + i * (cell_w + gap), y, cell_w, h - 0.03))
+        ax.imshow(img, interpolation="antialiased")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(caption, fontsize=12)
+
+
+def _footer(fig: Figure, track: pipeline.PoseTrack, analysis: pipeline.Analysis, title: str) -> None:
+    view = analysis.view
+    yaw = _f(view.view_yaw_deg)
+    yaw_txt = f"{yaw:.0f}° off side view" if np.isfinite(yaw) else "view angle unknown"
+    clip = Path(str(track.video.get("path", title))).name or title
+    fps = _f(track.video.get("fps"))
+    size = f"{track.video.get('width', '?')}x{track.video.get('height', '?')}"
+    line1 = (f"Clip: {clip}   ({size} px analysed" + (f", {fps:.0f} fps" if np.isfinite(fps) else "") + ")"
+             f"   View: {view.near_side} side nearest the camera, facing {view.facing}, {yaw_txt}")
+    model = track.model.get("variant") or Path(str(track.model.get("path", "?"))).name
+    sha = str(track.model.get("sha256", ""))[:12]
+    rep_models = sorted({str(m) for m in analysis.reps.get("model", pd.Series(dtype=str)) if m})
+    line2 = (f"Pose model: {model}" + (f" ({sha})" if sha else "") + f"   Signal: {pipeline.WINK_SIGNAL}"
+             + (f" ({', '.join(rep_models)})" if rep_models else "")
+             + f"   Wink threshold: {float(analysis.settings.wink_threshold_deg):.0f}° beyond the descent trend")
+    warnings = list(dict.fromkeys([*view.warnings, *analysis.warnings]))
+    line3 = "Warnings: " + ("; ".join(warnings) if warnings else "none")
+    if len(line3) > 190:
+        line3 = line3[:187] + "..."
+    fig.text(0.03, 0.055, line1, fontsize=10.5, color="#333333", va="bottom")
+    fig.text(0.03, 0.033, line2, fontsize=10.5, color="#333333", va="bottom")
+    fig.text(0.03, 0.011, line3, fontsize=10.5, color="#b35900" if warnings else "#333333", va="bottom")
+
+
+def render_figure(
+    track: pipeline.PoseTrack,
+    analysis: pipeline.Analysis,
+    *,
+    title: str = "",
+    stills: dict[str, np.ndarray] | None = None,
+    stills_note: str = "Stills not available (source video not found)",
+) -> Figure:
+    """Build the report figure (16x12 in, for 100 dpi) without writing it."""
+    fig = Figure(figsize=FIG_SIZE_IN, dpi=DPI, facecolor="white")
+    FigureCanvasAgg(fig)
+    title = title or Path(str(track.video.get("path", "clip"))).name
+    signal = pipeline.WINK_SIGNAL
+    _banner(fig, (0.03, 0.855, 0.94, 0.135), title, analysis)
+    ax_depth = fig.add_axes((0.055, 0.50, 0.40, 0.31))
+    ax_time = fig.add_axes((0.52, 0.50, 0.41, 0.31))
+    frames = analysis.frames
+    if signal not in frames or "depth_deg" not in frames:
+        for ax in (ax_depth, ax_time):
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, f"column {signal} missing", ha="center", va="center", transform=ax.transAxes)
+    else:
+        _depth_axes(ax_depth, analysis, signal)
+        _time_axes(ax_time, analysis, signal)
+    _stills(fig, (0.03, 0.09, 0.94, 0.36), stills, stills_note)
+    _footer(fig, track, analysis, title)
+    return fig
+
+
+def render_report_png(
+    track: pipeline.PoseTrack,
+    analysis: pipeline.Analysis,
+    path: Path | str,
+    *,
+    title: str = "",
+    stills: dict[str, np.ndarray] | None = None,
+) -> Path:
+    """Write report.png (1600x1200 px) to ``path`` via a temporary file and an atomic rename.
+
+    ``stills`` maps caption -> RGB image (e.g. from :func:`collect_stills`); ``None`` or empty shows a note.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig = render_figure(track, analysis, title=title, stills=stills)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fig.savefig(tmp, format="png", dpi=DPI)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
