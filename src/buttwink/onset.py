@@ -55,9 +55,14 @@ def _fit_hinge(x: np.ndarray, y: np.ndarray, x0: float, power: int) -> tuple[flo
     return float(resid @ resid), coef, design
 
 
-def fit_onset(x: np.ndarray, y: np.ndarray, *, min_trend_span: float = 8.0, step: float = 0.5
-              ) -> dict[str, float] | None:
-    """Best hinge fit of ``y`` against ``x`` (degrees descended). Returns x0, power, departure, se, sse."""
+def fit_onset(x: np.ndarray, y: np.ndarray, *, min_trend_span: float = 8.0, min_tail_span: float = 3.0,
+              min_tail_points: int = 4, step: float = 0.5) -> dict[str, float] | None:
+    """Best hinge fit of ``y`` against ``x`` (degrees descended). Returns x0, power, departure, se, sse.
+
+    The trend needs ``min_trend_span`` degrees of descent before the onset, and the wink at least
+    ``min_tail_span`` degrees and ``min_tail_points`` samples after it, so one noisy sample at the bottom
+    cannot make a wink.
+    """
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
     if len(x) < 8 or np.ptp(x) < 2 * min_trend_span:
@@ -65,7 +70,9 @@ def fit_onset(x: np.ndarray, y: np.ndarray, *, min_trend_span: float = 8.0, step
     x_bottom = float(x.max())
     best: dict[str, float] | None = None
     for power in (1, 2):
-        for x0 in np.arange(x.min() + min_trend_span, x_bottom - 1.0, step):
+        for x0 in np.arange(x.min() + min_trend_span, x_bottom - min_tail_span, step):
+            if np.count_nonzero(x > x0) < min_tail_points:
+                continue
             sse, coef, design = _fit_hinge(x, y, float(x0), power)
             if best is None or sse < best["sse"]:
                 dof = max(1, len(x) - 4)

@@ -182,11 +182,13 @@ def measure_reps(frames: pd.DataFrame, settings: Settings) -> pd.DataFrame:
                                  threshold_deg=settings.wink_threshold_deg)
         else:
             onset = Onset(False, 0.0, float("nan"), 0.0, reason=rep.reason)
-        row.update(onset.as_dict())
-        if rep.status == "ok" and onset.reason:
-            row["status"], row["reason"] = "unassessed", onset.reason
+        onset_fields = onset.as_dict()
+        note = onset_fields.pop("reason")
+        row.update(onset_fields)
+        if rep.status == "ok" and note:
+            row["status"], row["reason"] = "unassessed", note
         rows.append(row)
-    columns = [*Rep.__dataclass_fields__, *Onset.__dataclass_fields__]
+    columns = list(dict.fromkeys([*Rep.__dataclass_fields__, *Onset.__dataclass_fields__]))
     return pd.DataFrame(rows, columns=columns)
 
 

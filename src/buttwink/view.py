@@ -12,11 +12,14 @@ import pandas as pd
 from buttwink.pose import landmark_xy
 
 KEY_JOINTS = ("shoulder", "hip", "knee", "ankle")
-#: Typical left-right widths as a fraction of the hip-to-shoulder length (adult anthropometry): the hip
-#: joint centres are ~0.6, the shoulder joint centres ~0.8 of it apart. A view rotated ``yaw`` off the pure
-#: side view shows them ``width * sin(yaw)`` apart in the image.
-HIP_WIDTH_RATIO = 0.6
-SHOULDER_WIDTH_RATIO = 0.8
+#: Left-right separation of MediaPipe's hip and shoulder points, as a fraction of the hip-to-shoulder length,
+#: when a person faces the camera (measured on front-view clips; narrower than anatomical widths because
+#: BlazePose puts its hip points inside the joint centres). A view rotated ``yaw`` off the pure side view
+#: shows them about ``width * sin(yaw)`` apart in the image.
+HIP_WIDTH_RATIO = 0.45
+SHOULDER_WIDTH_RATIO = 0.65
+#: A key joint must be inside the picture in at least this fraction of the frames with a person.
+MIN_IN_FRAME = 0.75
 MAX_USABLE_YAW_DEG = 50.0
 WARN_YAW_DEG = 30.0
 
@@ -101,13 +104,12 @@ def assess_view(
             (xy[:, 0] >= -margin) & (xy[:, 0] <= width + margin)
             & (xy[:, 1] >= -margin) & (xy[:, 1] <= height + margin) & (vis >= 0.3)
         )
-        if ok.mean() < 0.5:
-            missing.append(joint)
+        if ok.mean() < MIN_IN_FRAME:
+            missing.append(f"{joint}s ({1 - ok.mean():.0%} of frames)")
         inside &= ok
     in_frame = float(inside.mean())
     if missing:
-        reasons.append(f"{', '.join(m + 's' for m in missing)} not visible in most frames (out of the picture "
-                       "or hidden)")
+        reasons.append(f"{', '.join(missing)} out of the picture or hidden; film the whole body")
     elif in_frame < 0.7:
         warnings.append(f"key points leave the picture in {1 - in_frame:.0%} of frames")
 
