@@ -6,7 +6,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,9 +39,16 @@ class RenderResult:
 
 
 def render_frames(
-    squat: SquatParams, camera: CameraParams, seed: int, truth: Truth | None = None
+    squat: SquatParams,
+    camera: CameraParams,
+    seed: int,
+    truth: Truth | None = None,
+    indices: Sequence[int] | None = None,
 ) -> Iterator[np.ndarray]:
-    """Yield the clip's frames as uint8 RGB arrays (height, width, 3); deterministic for a seed."""
+    """Yield the clip's frames as uint8 RGB arrays (height, width, 3); deterministic for a seed.
+
+    ``indices`` selects frames (default: all, in order). Sensor noise of frame i depends only on (seed, i).
+    """
     truth = truth if truth is not None else compute_truth(squat, camera, seed)
     shape = draw_shape(seed)
     mats = shape.materials()
@@ -49,9 +56,8 @@ def render_frames(
     cam = make_camera(camera, squat).scaled(ss)
     camv = np.concatenate([cam.pos, cam.right, cam.up, cam.fwd, [cam.f, cam.cx, cam.cy]]).astype(np.float64)
     wall_z = -float(camera.wall_distance_m)
-    noise_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 3]))
     buf = np.zeros((cam.height, cam.width, 3), np.float32)
-    for i in range(len(truth.frames)):
+    for i in range(len(truth.frames)) if indices is None else indices:
         P = build_primitives(truth.pose, i, squat, shape)
         render_image(cam.width, cam.height, camv, P, mats, LIGHT, wall_z, buf)
         img = np.power(np.clip(buf, 0.0, 1.0), 1.0 / 2.2) * 255.0
@@ -62,6 +68,7 @@ def render_frames(
         if camera.blur_sigma > 0:
             img = cv2.GaussianBlur(img, (0, 0), camera.blur_sigma)
         if camera.noise_sigma > 0:
+            noise_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 3, int(i)]))
             img = img + noise_rng.normal(0.0, camera.noise_sigma, img.shape)
         yield np.ascontiguousarray(np.clip(np.rint(img), 0, 255).astype(np.uint8))
 
