@@ -147,7 +147,7 @@ def draw_pose(
             _polyline(img, pts, OUTLINE_COLOR, _thick(shape, 2.0) + 2)
             _polyline(img, pts, CONTOUR_COLOR, _thick(shape, 2.0))
             for name, (lo, hi) in REGIONS.items():
-                sel = (BACK_STATIONS >= lo - 1e-9) & (BACK_STATIONS <= hi + 1e-9)
+                sel = (lo - 1e-9 <= BACK_STATIONS) & (hi + 1e-9 >= BACK_STATIONS)
                 _polyline(img, pts[sel], REGION_COLORS[name], _thick(shape, 4.0))
     return img
 
@@ -159,12 +159,17 @@ def put_text(
     *,
     scale: float = 1.0,
     color: tuple[int, int, int] = (255, 255, 255),
+    max_width: int | None = None,
 ) -> int:
     """Draw outlined text in place at ``org`` (pixels, baseline-left); ``scale`` is relative to the image
-    size. Returns the text height in pixels (for stacking lines)."""
+    size, shrunk until the text fits ``max_width`` pixels when given. Returns the text height in pixels
+    (for stacking lines)."""
     font = cv2.FONT_HERSHEY_SIMPLEX
     fs = 0.55 * unit_px(img.shape) * scale
     th = max(1, int(round(1.5 * unit_px(img.shape) * scale)))
+    while max_width and fs > 0.2 and cv2.getTextSize(text, font, fs, th)[0][0] > max_width:
+        fs *= 0.92
+        th = max(1, int(round(th * 0.92)))
     cv2.putText(img, text, org, font, fs, OUTLINE_COLOR, th + 2 * max(1, th // 2 + 1), cv2.LINE_AA)
     cv2.putText(img, text, org, font, fs, color, th, cv2.LINE_AA)
     (_, h), base = cv2.getTextSize(text, font, fs, th)
