@@ -4,7 +4,7 @@ In each rep's descent we model the spine-to-pelvis flexion signal ``y`` (degrees
 ``lumbar_flexion_deg``: upper-back line minus pelvis line) as a function of how far the thigh has
 descended, ``x = top depth - depth`` (degrees of thigh angle), with a *hinge* model::
 
-    y = a + b * x + c * max(0, x - x0) ** p,      c >= 0,  p in {1, 2}
+    y = a + b * x + c * max(0, x - x0) ** p,      c >= 0,  p in {0.5, 1, 2}
 
 ``a + b x`` is the rep's own descent trend (people flex a little as they go down; that is not a wink);
 ``x0`` is where the signal leaves that trend toward flexion: the **onset**. The fit searches ``x0`` on a
@@ -23,6 +23,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import stats
+
+
+#: Shapes of the departure after the onset: concave (fast then levelling off), linear, convex.
+HINGE_POWERS = (0.5, 1.0, 2.0)
 
 
 @dataclass
@@ -44,7 +48,7 @@ class Onset:
         return asdict(self)
 
 
-def _fit_hinge(x: np.ndarray, y: np.ndarray, x0: float, power: int) -> tuple[float, np.ndarray, np.ndarray]:
+def _fit_hinge(x: np.ndarray, y: np.ndarray, x0: float, power: float) -> tuple[float, np.ndarray, np.ndarray]:
     h = np.maximum(0.0, x - x0) ** power
     design = np.column_stack([np.ones_like(x), x, h])
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
@@ -69,7 +73,7 @@ def fit_onset(x: np.ndarray, y: np.ndarray, *, min_trend_span: float = 8.0, min_
         return None
     x_bottom = float(x.max())
     best: dict[str, float] | None = None
-    for power in (1, 2):
+    for power in HINGE_POWERS:
         for x0 in np.arange(x.min() + min_trend_span, x_bottom - min_tail_span, step):
             if np.count_nonzero(x > x0) < min_tail_points:
                 continue
@@ -119,7 +123,7 @@ def detect_onset(
     departure = fit["departure"]
     se = max(fit["se"], 0.5)
     conf = float((2 * stats.norm.cdf(abs(departure - threshold_deg) / se) - 1) * coverage)
-    model = f"hinge p={int(fit['power'])}"
+    model = f"hinge p={fit['power']:g}"
     if departure < threshold_deg:
         return Onset(False, 0.0, departure, conf, model=model)
     onset_depth = top - fit["x0"]

@@ -161,6 +161,10 @@ def measure_frames(track: PoseTrack, view: ViewAssessment, settings: Settings) -
         frames[name] = cleaned.smooth
         if name in ("depth_deg", WINK_SIGNAL):
             gaps |= cleaned.long_gaps
+        if name == WINK_SIGNAL:
+            # The onset detector's hinge fit is itself the smoother; a low-pass before it would round the
+            # onset's corner and move it earlier, so it reads the despiked, unfiltered series.
+            frames[f"{name}_despiked"] = cleaned.despiked
     frames["below_parallel"] = frames["depth_deg"] < 0
     frames["standing"] = standing
     frames["long_gap"] = gaps
@@ -177,7 +181,8 @@ def measure_reps(frames: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     for rep in reps:
         row = rep.as_dict()
         if rep.status == "ok":
-            onset = detect_onset(time_s, frames["depth_deg"].to_numpy(float), frames[WINK_SIGNAL].to_numpy(float),
+            onset = detect_onset(time_s, frames["depth_deg"].to_numpy(float),
+                                 frames[f"{WINK_SIGNAL}_despiked"].to_numpy(float),
                                  frames["hip_flexion_deg"].to_numpy(float), rep.start, rep.bottom,
                                  threshold_deg=settings.wink_threshold_deg)
         else:

@@ -104,6 +104,7 @@ class CleanedSeries:
     """A series after each cleaning step; all arrays have the input's length."""
 
     raw: np.ndarray
+    despiked: np.ndarray  # outliers removed and short gaps filled, not low-passed
     smooth: np.ndarray
     outliers: np.ndarray  # bool: rejected by the Hampel filter
     long_gaps: np.ndarray  # bool: NaN left in place because the gap was longer than max_gap_s
@@ -126,4 +127,4 @@ def clean_series(
     filled, long_gaps = fill_gaps(despiked, time_s, max_gap_s)
     cutoff = min(cutoff_hz, 0.4 * fs)
     smooth = butterworth_lowpass(filled, fs, cutoff, order)
-    return CleanedSeries(np.asarray(values, float), smooth, outliers, long_gaps)
+    return CleanedSeries(np.asarray(values, float), filled, smooth, outliers, long_gaps)
