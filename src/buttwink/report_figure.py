@@ -34,6 +34,8 @@ SIGNAL_NAMES: dict[str, str] = {
     "ankle_dorsiflexion_deg": "ankle dorsiflexion",
     "depth_deg": "thigh angle",
 }
+#: Below this confidence a "no butt wink" verdict is marked uncertain.
+UNCERTAIN_CONFIDENCE = 0.5
 FIG_SIZE_IN = (16.0, 12.0)
 DPI = 100
 WINK_COLOR = "#d62728"
@@ -89,7 +91,8 @@ def rep_banner(rep: pd.Series | dict[str, object]) -> str:
         hip_txt = f" (hip flexion {hip:.0f}°)" if np.isfinite(hip) else ""
         return (f"Rep {n}: butt wink from {depth_words(_f(rep.get('onset_depth_deg')))}{hip_txt}, "
                 f"{_f(rep.get('wink_deg')):.0f}° of tuck, confidence {conf:.2f}")
-    return f"Rep {n}: no butt wink (confidence {conf:.2f})"
+    note = ", uncertain" if np.isfinite(conf) and conf < UNCERTAIN_CONFIDENCE else ""
+    return f"Rep {n}: no butt wink (confidence {conf:.2f}{note})"
 
 
 def _rep_color(rep: pd.Series) -> str:
@@ -274,10 +277,16 @@ def _banner(fig: Figure, rect: tuple[float, float, float, float], title: str,
     size = 20 if n <= 2 else 17 if n <= 4 else 13
     top, bottom = 0.78, 0.02
     step = (top - bottom) / max(per_col, 2.2)
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    col_width_px = (0.49 if two_cols else 1.0) * rect[2] * fig.bbox.width
     for i, (text, color) in enumerate(lines):
         col, k = divmod(i, per_col) if two_cols else (0, i)
-        ax.text(0.0 + 0.5 * col, top - k * step, text, fontsize=size, fontweight="bold", color=color,
-                va="top", ha="left", wrap=False, clip_on=True)
+        artist = ax.text(0.0 + 0.5 * col, top - k * step, text, fontsize=size, fontweight="bold", color=color,
+                         va="top", ha="left", wrap=False)
+        fontsize = float(size)
+        while fontsize > 7 and artist.get_window_extent(renderer).width > col_width_px:
+            fontsize -= 0.5
+            artist.set_fontsize(fontsize)
 
 
 def _headroom(ax, fraction: float = 0.35) -> None:  # type: ignore[no-untyped-def]
@@ -315,7 +324,7 @@ def _depth_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: 
             if np.isfinite(oy):
                 ax.plot([onset_depth], [oy], "o", ms=11, color=WINK_COLOR, mec="black", zorder=5)
                 ax.annotate(f"Rep {rep['rep']} onset\n{depth_words(onset_depth)}", (onset_depth, oy),
-                            xytext=(-12, 16), textcoords="offset points", fontsize=11, ha="right",
+                            xytext=(-14, 28), textcoords="offset points", fontsize=11, ha="right",
                             color=WINK_COLOR, fontweight="bold", zorder=6,
                             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
                             arrowprops={"arrowstyle": "-", "color": WINK_COLOR, "lw": 1})
@@ -334,7 +343,8 @@ def _depth_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: 
     ax.grid(alpha=0.3)
     _headroom(ax)
     if drawn:
-        ax.legend(loc="upper left", fontsize=10, framealpha=0.9, ncol=2)
+        many = len(reps) > 4
+        ax.legend(loc="upper left", fontsize=8.5 if many else 10, framealpha=0.9, ncol=3 if many else 2)
 
 
 def _time_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: ignore[no-untyped-def]
