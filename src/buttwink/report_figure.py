@@ -11,6 +11,7 @@ Rendered with a private :class:`matplotlib.figure.Figure` on the Agg canvas (no 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ SIGNAL_NAMES: dict[str, str] = {
 #: Below this confidence a "no butt wink" verdict is marked uncertain.
 UNCERTAIN_CONFIDENCE = 0.5
 FIG_SIZE_IN = (16.0, 12.0)
+ONSET_LABEL_TOP, ONSET_LABEL_STEP, ONSET_LABEL_ROWS = 0.8, 0.075, 4  # axes fractions of the depth plot
 DPI = 100
 WINK_COLOR = "#d62728"
 OK_COLOR = "#2ca02c"
@@ -104,9 +106,9 @@ def _rep_color(rep: pd.Series) -> str:
 def descent_trend(frames: pd.DataFrame, rep: pd.Series, signal: str | None = None) -> np.ndarray:
     """The rep's own descent trend of the wink signal (degrees) for rows ``start..end``, NaN elsewhere.
 
-    A straight line in ``x = top depth - depth`` fitted over the descent before the onset (the whole
-    descent when there is no onset), the same notion of trend as the onset detector's. The wink threshold
-    is a departure above this line.
+    The ``a + b x`` part (``x = top depth - depth``) of the onset detector's hinge model refitted over the
+    descent with the rep's onset and hinge power (from ``model``, "hinge p=<power>"); a straight line
+    over the whole descent when there is no onset. The wink threshold is a departure above this line.
     """
     signal = signal or pipeline.WINK_SIGNAL
     out = np.full(len(frames), np.nan)
@@ -120,16 +122,18 @@ def descent_trend(frames: pd.DataFrame, rep: pd.Series, signal: str | None = Non
     x = top - depth
     fit_sel = np.zeros(len(frames), bool)
     fit_sel[seg] = True
+    fit_sel &= np.isfinite(x) & np.isfinite(y)
+    if fit_sel.sum() < 4 or np.ptp(x[fit_sel]) < 1e-6:
+        return out
+    xs, ys = x[fit_sel], y[fit_sel]
+    columns = [np.ones_like(xs), xs]
     onset_depth = _f(rep.get("onset_depth_deg"))
     if bool(rep.get("wink")) and np.isfinite(onset_depth):
-        pre = fit_sel & (depth >= onset_depth)
-        if (pre & np.isfinite(x) & np.isfinite(y)).sum() >= 3:
-            fit_sel = pre
-    fit_sel &= np.isfinite(x) & np.isfinite(y)
-    if fit_sel.sum() < 3 or np.ptp(x[fit_sel]) < 1e-6:
-        return out
-    b, a = np.polyfit(x[fit_sel], y[fit_sel], 1)
-    out[start:end + 1] = a + b * x[start:end + 1]
+        match = re.search(r"p\s*=\s*([0-9.]+)", str(rep.get("model") or ""))
+        power = float(match.group(1)) if match else 1.0
+        columns.append(np.maximum(0.0, xs - (top - onset_depth)) ** power)
+    coef, *_ = np.linalg.lstsq(np.column_stack(columns), ys, rcond=None)
+    out[start:end + 1] = coef[0] + coef[1] * x[start:end + 1]
     return out
 
 
@@ -295,6 +299,20 @@ def _headroom(ax, fraction: float = 0.35) -> None:  # type: ignore[no-untyped-de
     ax.set_ylim(lo, hi + fraction * (hi - lo))
 
 
+def _label_onsets(ax, onsets: list[tuple[float, float, str, str]], x_left: float,  # type: ignore[no-untyped-def]
+                  x_right: float) -> None:
+    """Onset labels in rows of their own in the headroom above the data, each tied to its dot."""
+    for k, (ox, oy, text, color) in enumerate(sorted(onsets, key=lambda o: -o[0])):
+        frac = (x_left - ox) / (x_left - x_right)
+        ha = "left" if frac < 0.3 else "right" if frac > 0.7 else "center"
+        row_y = ONSET_LABEL_TOP - ONSET_LABEL_STEP * (k % ONSET_LABEL_ROWS)
+        ax.annotate(text, (ox, oy), xytext=(ox, row_y), textcoords=("data", "axes fraction"), fontsize=10.5,
+                    ha=ha, va="center",
+                    color=color, fontweight="bold", zorder=6, annotation_clip=False,
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": color, "alpha": 0.9, "lw": 0.8},
+                    arrowprops={"arrowstyle": "-", "color": color, "lw": 1})
+
+
 def _depth_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: ignore[no-untyped-def]
     frames, reps = analysis.frames, analysis.reps
     depth = frames["depth_deg"].to_numpy(float)
@@ -303,6 +321,7 @@ def _depth_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: 
     ax.text(0.0, 0.02, " parallel", transform=ax.get_xaxis_transform(), fontsize=10, va="bottom", ha="left")
     drawn = False
     thr_label = f"trend + {float(analysis.settings.wink_threshold_deg):.0f}° threshold (dotted)"
+    onsets: list[tuple[float, float, str, str]] = []
     for i, (_, rep) in enumerate(reps.iterrows()):
         start, bottom = int(rep["start"]), int(rep["bottom"])
         seg = slice(start, bottom + 1)
@@ -322,12 +341,9 @@ def _depth_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: 
         if bool(rep.get("wink")) and np.isfinite(onset_depth) and np.isfinite(onset_row):
             oy = y[int(onset_row)]
             if np.isfinite(oy):
-                ax.plot([onset_depth], [oy], "o", ms=11, color=WINK_COLOR, mec="black", zorder=5)
-                ax.annotate(f"Rep {rep['rep']} onset\n{depth_words(onset_depth)}", (onset_depth, oy),
-                            xytext=(-14, 28), textcoords="offset points", fontsize=11, ha="right",
-                            color=WINK_COLOR, fontweight="bold", zorder=6,
-                            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
-                            arrowprops={"arrowstyle": "-", "color": WINK_COLOR, "lw": 1})
+                ax.plot([onset_depth], [oy], "o", ms=11, color=color, mec="black", zorder=5)
+                onsets.append((onset_depth, float(oy), f"Rep {rep['rep']} onset: {depth_words(onset_depth)}",
+                               color))
     if not drawn and np.isfinite(depth).any() and np.isfinite(y).any():
         ax.plot(depth, y, "-", color=GREY, lw=1.0, label="whole clip")
         drawn = True
@@ -337,11 +353,15 @@ def _depth_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: 
     finite_depth = depth[np.isfinite(depth)]
     lo = min(-10.0, float(finite_depth.min()) - 5) if finite_depth.size else -30.0
     ax.set_xlim(95.0, lo)  # reversed: deeper to the right
+    _label_onsets(ax, onsets, 95.0, lo)
     ax.set_xlabel("thigh angle, degrees (90 standing, 0 parallel)  →  deeper", fontsize=11)
     ax.set_ylabel(f"{signal_name(signal)}, degrees", fontsize=11)
     ax.set_title(f"{signal_name(signal)} against depth, each rep's descent", fontsize=13)
     ax.grid(alpha=0.3)
-    _headroom(ax)
+    rows = min(len(onsets), ONSET_LABEL_ROWS)
+    # Room above the data for the legend and the onset label rows.
+    data_top = ONSET_LABEL_TOP - ONSET_LABEL_STEP * rows if rows else 0.78
+    _headroom(ax, 1.0 / max(data_top, 0.3) - 1.0)
     if drawn:
         many = len(reps) > 4
         ax.legend(loc="upper left", fontsize=8.5 if many else 10, framealpha=0.9, ncol=3 if many else 2)
