@@ -22,7 +22,7 @@ SAMPLES: dict[str, tuple[SquatParams, CameraParams, int]] = {
         12,
     ),
     "early_wink": (
-        SquatParams(depth_deg=-15.0, reps=3, wink_deg=16.0, onset_depth_deg=25.0, arms="bar", trunk_lean_deg=35.0),
+        SquatParams(depth_deg=-15.0, reps=3, wink_deg=16.0, onset_depth_deg=25.0, trunk_lean_deg=35.0),
         CameraParams(width=480, height=360, fps=30.0, supersample=2, noise_sigma=1.5, yaw_deg=10.0),
         13,
     ),
