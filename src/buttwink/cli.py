@@ -221,3 +221,12 @@ def batch(
                f"-> {outdir / 'summary.csv'}, {outdir / 'index.html'}")
     if counts["failed"] == len(rows):
         raise typer.Exit(1)
+
+
+def _register_synth() -> None:
+    from buttwink.synth.cli import synth_command
+
+    app.command("synth", help="Render a ground-truth squat clip (video + truth CSVs) into OUTDIR.")(synth_command)
+
+
+_register_synth()

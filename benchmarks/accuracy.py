@@ -1,0 +1,138 @@
+"""Accuracy of the measurement against the renderer's ground truth.
+
+Renders side-view squat clips across wink sizes, onset depths, camera yaw and facing direction
+(buttwink.synth), runs the full pipeline (MediaPipe included) on each, and prints:
+
+- per clip: wink yes/no correct, onset-depth errors, curve correlations;
+- overall: fraction of reps with a correct yes/no (goal >= 95 %), onset depth error (goal: every rep
+  within +-8° of thigh angle, median <= 4°), and curve correlations with the truth (goal r >= 0.9).
+
+A truth rep counts as a wink when its wink_deg >= the detector's threshold (8° by default).
+
+    python benchmarks/accuracy.py                # 24 clips, ~10 min on 2 cores
+    python benchmarks/accuracy.py --full         # every combination (72 clips)
+    python benchmarks/accuracy.py --quick        # 6 clips
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+WINK_SIZES = (0.0, 5.0, 10.0, 15.0, 20.0, 25.0)
+ONSET_DEPTHS = (30.0, 15.0, 0.0, -8.0)
+YAWS = (0.0, 10.0, 20.0)
+
+
+def grid(mode: str) -> list[dict[str, float | str | int]]:
+    """Clip parameter sets: the full product, or a balanced subset (yaw/facing cycled)."""
+    combos = []
+    if mode == "full":
+        for k, (wink, onset, yaw) in enumerate(itertools.product(WINK_SIZES, ONSET_DEPTHS, YAWS)):
+            combos.append({"wink": wink, "onset": onset, "yaw": yaw, "facing": "right" if k % 2 else "left",
+                           "seed": 100 + k})
+    else:
+        for k, (wink, onset) in enumerate(itertools.product(WINK_SIZES, ONSET_DEPTHS)):
+            combos.append({"wink": wink, "onset": onset, "yaw": YAWS[k % len(YAWS)],
+                           "facing": "right" if (k // 3) % 2 == 0 else "left", "seed": 100 + k})
+        if mode == "quick":
+            combos = combos[::4]
+    return combos
+
+
+def run_one(params: dict[str, float | str | int], workdir: str, width: int, height: int
+            ) -> tuple[pd.DataFrame, dict[str, float], float]:
+    """Render one clip, analyse it, and score it against its truth."""
+    from buttwink.pipeline import analyze
+    from buttwink.settings import Settings
+    from buttwink.synth import CameraParams, SquatParams, render_clip
+    from buttwink.validation import score_clip
+
+    name = "w{wink:g}_o{onset:g}_y{yaw:g}_{facing}".format(**params)
+    squat = SquatParams(reps=2, depth_deg=-20.0, wink_deg=float(params["wink"]),
+                        onset_depth_deg=float(params["onset"]))
+    camera = CameraParams(width=width, height=height, fps=30.0, yaw_deg=float(params["yaw"]),
+                          facing=str(params["facing"]), noise_sigma=2.0)
+    rendered = render_clip(Path(workdir) / name, squat, camera, seed=int(params["seed"]))
+    t0 = time.perf_counter()
+    settings = Settings()
+    result = analyze(rendered.video_path, settings)
+    seconds = time.perf_counter() - t0
+    matched, corr = score_clip(result.reps, result.frames, rendered.reps, rendered.truth,
+                               settings.wink_threshold_deg)
+    matched.insert(0, "clip", name)
+    for key in ("wink", "onset", "yaw", "facing"):
+        matched[key] = params[key]
+    return matched, corr, seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--full", action="store_true", help="every combination (72 clips)")
+    mode.add_argument("--quick", action="store_true", help="6 clips")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--size", default="480x360", help="render size WxH")
+    parser.add_argument("--csv", type=Path, help="also write the per-rep table here")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
+    combos = grid("full" if args.full else "quick" if args.quick else "default")
+    print(f"{len(combos)} clips at {width}x{height}, 2 reps each, {args.jobs} processes", flush=True)
+    tables, corrs = [], []
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="buttwink-accuracy-") as workdir, \
+            ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(run_one, p, workdir, width, height) for p in combos]
+        for fut in futures:
+            matched, corr, _ = fut.result()
+            tables.append(matched)
+            corrs.append({"clip": matched["clip"].iloc[0], **corr})
+            row = matched.iloc[0]
+            errs = ", ".join(f"{e:+.1f}" for e in matched["onset_depth_error_deg"] if np.isfinite(e))
+            print(f"  {row['clip']:24s} correct {int(matched['correct'].sum())}/{len(matched)}  "
+                  f"onset err [{errs}]  r(lumbopelvic)={corr.get('lumbopelvic_angle_deg', np.nan):.3f} "
+                  f"r(lumbar flexion)={corr.get('lumbar_flexion_deg', np.nan):.3f}", flush=True)
+    reps = pd.concat(tables, ignore_index=True)
+    corr = pd.DataFrame(corrs)
+    if args.csv:
+        reps.to_csv(args.csv, index=False)
+
+    print("\nBy wink size (truth wink = wink_deg >= threshold 8°):")
+    by_size = reps.groupby("wink").agg(reps=("correct", "size"), correct=("correct", "mean"),
+                                       detected=("meas_wink", "mean"),
+                                       median_abs_onset_err=("onset_depth_error_deg",
+                                                             lambda e: np.nanmedian(np.abs(e)) if e.notna().any()
+                                                             else np.nan))
+    print(by_size.to_string(float_format=lambda v: f"{v:.2f}"))
+    print("\nBy camera yaw:")
+    by_yaw = reps.groupby("yaw").agg(reps=("correct", "size"), correct=("correct", "mean"),
+                                     max_abs_onset_err=("onset_depth_error_deg",
+                                                        lambda e: np.nanmax(np.abs(e)) if e.notna().any() else np.nan))
+    print(by_yaw.to_string(float_format=lambda v: f"{v:.2f}"))
+    err = reps["onset_depth_error_deg"].dropna().abs()
+    accuracy = reps["correct"].mean()
+    within = (err <= 8.0).mean() if len(err) else float("nan")
+    print("\nOverall")
+    print(f"  wink yes/no correct: {accuracy:.1%} of {len(reps)} reps (goal >= 95 %)")
+    print(f"  onset depth |error|: median {err.median():.1f}°, max {err.max():.1f}°, within ±8°: {within:.0%} "
+          f"of {len(err)} detected winks (goal: all, median <= 4°)")
+    for col in ("lumbopelvic_angle_deg", "lumbar_flexion_deg", "pelvis_tilt_deg", "depth_deg"):
+        print(f"  curve r {col:24s}: median {corr[col].median():.3f}, min {corr[col].min():.3f} (goal >= 0.9)")
+    print(f"  wall time {time.perf_counter() - t0:.0f} s")
+    ok = accuracy >= 0.95 and within == 1.0 and err.median() <= 4.0 and corr["lumbopelvic_angle_deg"].min() >= 0.9
+    print("  GOALS MET" if ok else "  GOALS NOT MET")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
