@@ -50,56 +50,68 @@ def test_segment_reps_ignores_small_dips() -> None:
     assert segment_reps(t, depth, min_range_deg=30) == []
 
 
-def _flexion(depth: np.ndarray, onset_depth: float | None, wink: float, trend: float = 0.08) -> np.ndarray:
-    """Trend proportional to descent, plus a wink growing linearly from ``onset_depth`` to the bottom."""
+def _signals(depth: np.ndarray, onset_depth: float | None, wink: float, trend: float = 0.08
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """(posterior tilt, spine-to-pelvis flexion) for a rep: each its own linear descent trend (the pelvis
+    tilts forward as the trunk leans: posterior tilt falls) plus the wink growing linearly in depth from
+    ``onset_depth`` to the bottom: the pelvis tucks by ``wink`` and the spine flexes by as much."""
     x = 90.0 - depth
-    y = trend * x
+    wink_part = np.zeros_like(depth)
     if onset_depth is not None and wink:
         bottom = depth.min()
-        progress = np.clip((onset_depth - depth) / (onset_depth - bottom), 0, 1)
-        y = y + wink * progress
-    return y
+        wink_part = wink * np.clip((onset_depth - depth) / (onset_depth - bottom), 0, 1)
+    return -0.3 * x + wink_part, trend * x + wink_part
+
+
+def _detect(depth: np.ndarray, tilt: np.ndarray, flex: np.ndarray, threshold: float = 8.0):
+    t = np.arange(depth.size) / FS
+    return detect_onset(t, depth, tilt, flex, 90 - depth, 25, int(np.argmin(depth)), threshold_deg=threshold)
 
 
 @pytest.mark.parametrize(("onset_depth", "wink"), [(0.0, 15.0), (25.0, 12.0), (-5.0, 20.0)])
 def test_detect_onset_recovers_depth_and_size(onset_depth: float, wink: float) -> None:
     rng = np.random.default_rng(int(onset_depth + wink))
-    t, depth = squat_depth(1, -20.0)
-    y = _flexion(depth, onset_depth, wink) + rng.normal(0, 0.5, depth.size)
-    bottom = int(np.argmin(depth))
-    hip = 90 - depth
-    onset = detect_onset(t, depth, y, hip, 25, bottom, threshold_deg=8.0)
+    _, depth = squat_depth(1, -20.0)
+    tilt, flex = _signals(depth, onset_depth, wink)
+    onset = _detect(depth, tilt + rng.normal(0, 0.5, depth.size), flex + rng.normal(0, 0.5, depth.size))
     assert onset.wink
     assert onset.onset_depth_deg == pytest.approx(onset_depth, abs=3.0)
     assert onset.wink_deg == pytest.approx(wink, abs=3.0)
     assert onset.onset_hip_flexion_deg == pytest.approx(90 - onset_depth, abs=4.0)
-    assert depth[onset.onset_frame] <= onset_depth + 1e-9
+    assert depth[onset.onset_frame] <= onset.onset_depth_deg < depth[onset.onset_frame - 1]
     assert onset.confidence > 0.8
 
 
-def test_detect_onset_no_wink_for_trend_only() -> None:
+def test_detect_onset_no_wink_for_trends_only() -> None:
     rng = np.random.default_rng(1)
-    t, depth = squat_depth(1, -20.0)
-    y = _flexion(depth, None, 0.0, trend=0.15) + rng.normal(0, 0.5, depth.size)
-    onset = detect_onset(t, depth, y, 90 - depth, 25, int(np.argmin(depth)), threshold_deg=8.0)
+    _, depth = squat_depth(1, -20.0)
+    tilt, flex = _signals(depth, None, 0.0, trend=0.15)
+    onset = _detect(depth, tilt + rng.normal(0, 0.5, depth.size), flex + rng.normal(0, 0.5, depth.size))
     assert not onset.wink
     assert onset.wink_deg == 0.0 and onset.onset_time_s is None
     assert abs(onset.departure_deg) < 4.0
     assert onset.confidence > 0.5
 
 
+def test_detect_onset_spine_flexion_alone_is_not_a_wink() -> None:
+    # The spine flexes late but the pelvis keeps its trend: no posterior pelvic tilt, no butt wink.
+    _, depth = squat_depth(1, -20.0)
+    tilt, _ = _signals(depth, None, 0.0)
+    _, flex = _signals(depth, 0.0, 15.0)
+    assert not _detect(depth, tilt, flex).wink
+
+
 def test_detect_onset_threshold_is_respected() -> None:
-    t, depth = squat_depth(1, -20.0)
-    y = _flexion(depth, 0.0, 6.0)
-    bottom = int(np.argmin(depth))
-    assert not detect_onset(t, depth, y, 90 - depth, 25, bottom, threshold_deg=8.0).wink
-    assert detect_onset(t, depth, y, 90 - depth, 25, bottom, threshold_deg=4.0).wink
+    _, depth = squat_depth(1, -20.0)
+    tilt, flex = _signals(depth, 0.0, 6.0)
+    assert not _detect(depth, tilt, flex, threshold=8.0).wink
+    assert _detect(depth, tilt, flex, threshold=4.0).wink
 
 
 def test_detect_onset_refuses_when_signal_missing() -> None:
-    t, depth = squat_depth(1, -20.0)
-    y = np.full(depth.size, np.nan)
-    onset = detect_onset(t, depth, y, 90 - depth, 25, int(np.argmin(depth)))
+    _, depth = squat_depth(1, -20.0)
+    missing = np.full(depth.size, np.nan)
+    onset = _detect(depth, missing, missing)
     assert not onset.wink and "valid" in onset.reason and onset.confidence == 0.0
 
 

@@ -57,15 +57,25 @@ def back_contour_points(table: pd.DataFrame) -> np.ndarray:
     return table[cols].to_numpy(float).reshape(len(table), N_STATIONS, 2)
 
 
+def _tls_direction(pts: np.ndarray) -> np.ndarray:
+    _, _, vt = np.linalg.svd(pts - pts.mean(axis=0), full_matrices=False)
+    return vt[0]
+
+
 def fit_inclination(points: np.ndarray) -> float:
     """Inclination (deg, forward +) of the total-least-squares line through person-frame points (M, 2),
     oriented upwards; NaN with fewer than ``MIN_POINTS_PER_REGION`` finite points."""
     pts = points[np.isfinite(points).all(axis=1)]
     if len(pts) < MIN_POINTS_PER_REGION:
         return float("nan")
-    centred = pts - pts.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    direction = vt[0]
+    direction = _tls_direction(pts)
+    # One trimming pass: an elbow or a hand behind the back bulges out of the silhouette at a few stations;
+    # drop points far off the first line (> 2.5 x the median distance, at least 1 px) and refit.
+    normal = np.array([-direction[1], direction[0]])
+    dist = np.abs((pts - pts.mean(axis=0)) @ normal)
+    keep = dist <= max(1.0, 2.5 * float(np.median(dist)))
+    if MIN_POINTS_PER_REGION <= keep.sum() < len(pts):
+        direction = _tls_direction(pts[keep])
     if direction[1] < 0:
         direction = -direction
     return float(np.degrees(np.arctan2(direction[0], direction[1])))

@@ -1,20 +1,26 @@
 """Posterior-tilt onset detector.
 
-In each rep's descent we model the spine-to-pelvis flexion signal ``y`` (degrees, flexion +; by default
-``lumbar_flexion_deg``: upper-back line minus pelvis line) as a function of how far the thigh has
+Two back signals from the silhouette are read in each rep's descent, both against how far the thigh has
 descended, ``x = top depth - depth`` (degrees of thigh angle), with a *hinge* model::
 
-    y = a + b * x + c * max(0, x - x0) ** p,      c >= 0,  p in {0.5, 1, 2}
+    y = a + b * x + c * max(0, x - x0) ** p,      c >= 0
 
-``a + b x`` is the rep's own descent trend (people flex a little as they go down; that is not a wink);
-``x0`` is where the signal leaves that trend toward flexion: the **onset**. The fit searches ``x0`` on a
-0.5° grid and solves the rest by least squares. The departure at the bottom,
-``D = c * (x_bottom - x0) ** p``, is the wink's magnitude (degrees beyond the trend).
+``a + b x`` is the rep's own descent trend (the pelvis tilts forward with the trunk and the spine flexes
+a little as people go down; that is not a wink); ``x0`` is where the signal leaves that trend. The fit
+searches ``x0`` on a 0.5° grid and ``p`` over a few shapes, and solves the rest by least squares.
 
-A rep winks when ``D >= threshold``. The confidence is ``2 * Phi(|D - threshold| / se(D)) - 1`` (how
-surely D lies on its side of the threshold given the fit's residual noise), scaled by the fraction of
-descent frames with a valid signal. Onset depth is ``top - x0``; onset time is when the smoothed depth
-first reaches it.
+* **Whether, and how much** — from the pelvis: ``y = -pelvis_tilt_deg`` (posterior tilt +), ``p`` in
+  {1, 2}. Its departure at the bottom, ``D = c * (x_bottom - x0) ** p``, is the posterior pelvic tilt beyond
+  the trend: the wink's magnitude, the lab definition of butt wink made robust to the descent's own
+  tilt. A rep winks when ``D >= threshold``.
+* **Where it begins** — from the spine-to-pelvis flexion (``lumbar_flexion_deg``: upper-back line minus
+  pelvis line), ``p`` in {0.5, 1, 2}: its corner is sharper than the pelvis's, because the thorax keeps its
+  path while the pelvis tucks under. Its ``x0`` is the onset (the pelvis fit's ``x0`` if this fit fails).
+
+Both fits read despiked but unfiltered series: a low-pass would round the corner and move it earlier.
+The confidence is ``2 * Phi(|D - threshold| / se(D)) - 1`` (how surely D lies on its side of the threshold
+given the fit's residual noise), times the fraction of descent frames with a valid signal. Onset depth is
+``top - x0``; onset time is when the smoothed depth first reaches it.
 """
 
 from __future__ import annotations
@@ -24,9 +30,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
-
 #: Shapes of the departure after the onset: concave (fast then levelling off), linear, convex.
-HINGE_POWERS = (0.5, 1.0, 2.0)
+TILT_POWERS = (1.0, 2.0)
+FLEXION_POWERS = (0.5, 1.0, 2.0)
 
 
 @dataclass
@@ -59,8 +65,9 @@ def _fit_hinge(x: np.ndarray, y: np.ndarray, x0: float, power: float) -> tuple[f
     return float(resid @ resid), coef, design
 
 
-def fit_onset(x: np.ndarray, y: np.ndarray, *, min_trend_span: float = 8.0, min_tail_span: float = 3.0,
-              min_tail_points: int = 4, step: float = 0.5) -> dict[str, float] | None:
+def fit_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = TILT_POWERS,
+              min_trend_span: float = 8.0, min_tail_span: float = 3.0, min_tail_points: int = 4,
+              step: float = 0.5) -> dict[str, float] | None:
     """Best hinge fit of ``y`` against ``x`` (degrees descended). Returns x0, power, departure, se, sse.
 
     The trend needs ``min_trend_span`` degrees of descent before the onset, and the wink at least
@@ -73,7 +80,7 @@ def fit_onset(x: np.ndarray, y: np.ndarray, *, min_trend_span: float = 8.0, min_
         return None
     x_bottom = float(x.max())
     best: dict[str, float] | None = None
-    for power in HINGE_POWERS:
+    for power in powers:
         for x0 in np.arange(x.min() + min_trend_span, x_bottom - min_tail_span, step):
             if np.count_nonzero(x > x0) < min_tail_points:
                 continue
@@ -95,6 +102,7 @@ def fit_onset(x: np.ndarray, y: np.ndarray, *, min_trend_span: float = 8.0, min_
 def detect_onset(
     time_s: np.ndarray,
     depth_deg: np.ndarray,
+    posterior_tilt_deg: np.ndarray,
     flexion_deg: np.ndarray,
     hip_flexion_deg: np.ndarray,
     start: int,
@@ -104,32 +112,38 @@ def detect_onset(
 ) -> Onset:
     """Find the posterior-tilt onset in the descent ``start..bottom`` (frame indices, inclusive).
 
-    ``depth_deg`` and ``flexion_deg`` are smoothed series for the whole clip; ``flexion_deg`` rises with
-    posterior pelvic tilt (flexion +).
+    ``depth_deg`` is smoothed; ``posterior_tilt_deg`` (minus the pelvis tilt: posterior +) and
+    ``flexion_deg`` (spine-to-pelvis flexion, flexion +) are despiked, unfiltered series for the clip.
     """
     seg = slice(start, bottom + 1)
     depth = np.asarray(depth_deg, float)[seg]
-    y = np.asarray(flexion_deg, float)[seg]
-    valid = np.isfinite(depth) & np.isfinite(y)
+    tilt = np.asarray(posterior_tilt_deg, float)[seg]
+    flex = np.asarray(flexion_deg, float)[seg]
+    valid = np.isfinite(depth) & np.isfinite(tilt)
     coverage = float(valid.mean()) if valid.size else 0.0
     if coverage < 0.6:
         return Onset(False, 0.0, float("nan"), 0.0, reason=f"back contour valid in only {coverage:.0%} of the "
                                                           "descent")
     top = float(np.nanmax(depth))
     x = top - depth
-    fit = fit_onset(x, y)
+    fit = fit_onset(x, tilt, powers=TILT_POWERS)
     if fit is None:
         return Onset(False, 0.0, float("nan"), 0.0, reason="descent too short to separate trend from onset")
     departure = fit["departure"]
     se = max(fit["se"], 0.5)
     conf = float((2 * stats.norm.cdf(abs(departure - threshold_deg) / se) - 1) * coverage)
-    model = f"hinge p={fit['power']:g}"
+    model = f"tilt hinge p={fit['power']:g}"
     if departure < threshold_deg:
         return Onset(False, 0.0, departure, conf, model=model)
-    onset_depth = top - fit["x0"]
-    full_depth = np.asarray(depth_deg, float)
-    reached = np.flatnonzero(np.isfinite(full_depth[seg]) & (full_depth[seg] <= onset_depth))
+    x0 = fit["x0"]
+    located = fit_onset(x, flex, powers=FLEXION_POWERS)
+    if located is not None and located["departure"] > 0:
+        x0 = located["x0"]
+        model += f"; onset from flexion hinge p={located['power']:g}"
+    onset_depth = top - x0
+    reached = np.flatnonzero(np.isfinite(depth) & (depth <= onset_depth))
     idx = start + int(reached[0]) if reached.size else bottom
+    full_depth = np.asarray(depth_deg, float)
     t = np.asarray(time_s, float)
     # Interpolate the crossing time between the two frames around it.
     onset_time = float(t[idx])
@@ -138,4 +152,3 @@ def detect_onset(
         onset_time = float(t[idx - 1] + np.clip(frac, 0, 1) * (t[idx] - t[idx - 1]))
     hip = float(np.asarray(hip_flexion_deg, float)[idx])
     return Onset(True, departure, departure, conf, idx, onset_time, float(onset_depth), hip, model)
-

@@ -121,10 +121,13 @@ def estimate_clip(
 
 ANGLE_COLUMNS = (
     "depth_deg", "trunk_inclination_deg", "hip_flexion_deg", "knee_flexion_deg", "ankle_dorsiflexion_deg",
-    "pelvis_tilt_deg", "lumbar_angle_deg", "lumbar_flexion_deg", "lumbopelvic_angle_deg",
+    "pelvis_tilt_deg", "posterior_pelvic_tilt_deg", "lumbar_angle_deg", "lumbar_flexion_deg",
+    "lumbopelvic_angle_deg",
 )
-#: The signal the onset detector reads (flexion of the spine relative to the pelvis, flexion +).
-WINK_SIGNAL = "lumbar_flexion_deg"
+#: The onset detector's signals: the posterior pelvic tilt (minus ``pelvis_tilt_deg``) decides whether a rep
+#: winks and by how much; the spine-to-pelvis flexion locates where it begins.
+WINK_SIGNAL = "posterior_pelvic_tilt_deg"
+ONSET_SIGNAL = "lumbar_flexion_deg"
 
 
 class ClipError(ValueError):
@@ -151,6 +154,7 @@ def measure_frames(track: PoseTrack, view: ViewAssessment, settings: Settings) -
     depth_clean = clean_series(kin["depth_deg"].to_numpy(float), time_s, **clean_kw)
     standing = standing_mask(depth_clean.smooth)
     rel = relative_to_standing(kin, standing)
+    rel["posterior_pelvic_tilt_deg"] = -rel["pelvis_tilt_deg"]
     frames = pd.DataFrame({"frame": track.table["frame"].to_numpy(), "time_s": time_s,
                            "detected": track.table["detected"].to_numpy(bool)})
     gaps = np.zeros(len(frames), bool)
@@ -161,7 +165,7 @@ def measure_frames(track: PoseTrack, view: ViewAssessment, settings: Settings) -
         frames[name] = cleaned.smooth
         if name in ("depth_deg", WINK_SIGNAL):
             gaps |= cleaned.long_gaps
-        if name == WINK_SIGNAL:
+        if name in (WINK_SIGNAL, ONSET_SIGNAL):
             # The onset detector's hinge fit is itself the smoother; a low-pass before it would round the
             # onset's corner and move it earlier, so it reads the despiked, unfiltered series.
             frames[f"{name}_despiked"] = cleaned.despiked
@@ -183,6 +187,7 @@ def measure_reps(frames: pd.DataFrame, settings: Settings) -> pd.DataFrame:
         if rep.status == "ok":
             onset = detect_onset(time_s, frames["depth_deg"].to_numpy(float),
                                  frames[f"{WINK_SIGNAL}_despiked"].to_numpy(float),
+                                 frames[f"{ONSET_SIGNAL}_despiked"].to_numpy(float),
                                  frames["hip_flexion_deg"].to_numpy(float), rep.start, rep.bottom,
                                  threshold_deg=settings.wink_threshold_deg)
         else:
@@ -260,6 +265,7 @@ class Result:
             "verdict": verdict_text(reps),
             "settings": self.analysis.settings.to_dict(),
             "wink_signal": WINK_SIGNAL,
+            "onset_signal": ONSET_SIGNAL,
             "timings_s": self.timings_s,
             "versions": {"buttwink": buttwink.__version__, "mediapipe": getattr(mediapipe, "__version__", "?"),
                          "opencv": cv2.__version__, "numpy": np.__version__, "pandas": pd.__version__,

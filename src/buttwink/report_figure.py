@@ -28,6 +28,7 @@ SIGNAL_NAMES: dict[str, str] = {
     "lumbar_flexion_deg": "lumbar flexion (back vs pelvis)",
     "lumbopelvic_angle_deg": "lumbopelvic flexion",
     "pelvis_tilt_deg": "pelvic tilt (anterior +)",
+    "posterior_pelvic_tilt_deg": "posterior pelvic tilt (tuck +)",
     "lumbar_angle_deg": "lumbar inclination",
     "trunk_inclination_deg": "trunk inclination",
     "hip_flexion_deg": "hip flexion",
