@@ -32,6 +32,11 @@ from scipy import stats
 
 #: Shapes of the departure after the onset: concave (fast then levelling off), linear, convex.
 TILT_POWERS = (1.0, 2.0)
+#: Degrees of descent the trend needs before an onset can be placed.
+MIN_TREND_SPAN_DEG = 15.0
+#: The flexion corner may precede the pelvis's own departure point by at most this much (degrees): a spine
+#: that flexes long before the pelvis tucks is the descent trend, not the wink.
+MAX_LEAD_DEG = 5.0
 FLEXION_POWERS = (0.5, 1.0, 2.0)
 
 
@@ -66,8 +71,8 @@ def _fit_hinge(x: np.ndarray, y: np.ndarray, x0: float, power: float) -> tuple[f
 
 
 def fit_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = TILT_POWERS,
-              min_trend_span: float = 8.0, min_tail_span: float = 3.0, min_tail_points: int = 4,
-              step: float = 0.5) -> dict[str, float] | None:
+              min_trend_span: float = MIN_TREND_SPAN_DEG, min_tail_span: float = 3.0, min_tail_points: int = 4,
+              x0_min: float = -np.inf, step: float = 0.5) -> dict[str, float] | None:
     """Best hinge fit of ``y`` against ``x`` (degrees descended). Returns x0, power, departure, se, sse.
 
     The trend needs ``min_trend_span`` degrees of descent before the onset, and the wink at least
@@ -81,7 +86,7 @@ def fit_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = TILT_
     x_bottom = float(x.max())
     best: dict[str, float] | None = None
     for power in powers:
-        for x0 in np.arange(x.min() + min_trend_span, x_bottom - min_tail_span, step):
+        for x0 in np.arange(max(x.min() + min_trend_span, x0_min), x_bottom - min_tail_span, step):
             if np.count_nonzero(x > x0) < min_tail_points:
                 continue
             sse, coef, design = _fit_hinge(x, y, float(x0), power)
@@ -136,7 +141,7 @@ def detect_onset(
     if departure < threshold_deg:
         return Onset(False, 0.0, departure, conf, model=model)
     x0 = fit["x0"]
-    located = fit_onset(x, flex, powers=FLEXION_POWERS)
+    located = fit_onset(x, flex, powers=FLEXION_POWERS, x0_min=x0 - MAX_LEAD_DEG)
     if located is not None and located["departure"] > 0:
         x0 = located["x0"]
         model += f"; onset from flexion hinge p={located['power']:g}"
