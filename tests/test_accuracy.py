@@ -1,0 +1,79 @@
+"""The measurement against ground truth: the bundled sample renders and one fresh render.
+
+Each clip runs through the whole pipeline (MediaPipe included). Goals from the measurement issue: wink
+yes/no right, onset depth within ±8° of thigh angle (median ≤ 4°), curves correlated with the truth at
+r ≥ 0.9. The wider sweep over wink sizes, onset depths and camera yaw is benchmarks/accuracy.py.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from buttwink.pipeline import analyze
+from buttwink.settings import Settings
+from buttwink.validation import score_clip
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ("no_wink", "wink_parallel", "early_wink", "facing_left")
+THRESHOLD = Settings().wink_threshold_deg
+
+
+def _score(video: Path, truth_dir: Path) -> tuple[pd.DataFrame, dict[str, float]]:
+    result = analyze(video, Settings())
+    return score_clip(result.reps, result.frames, pd.read_csv(truth_dir / "reps_truth.csv"),
+                      pd.read_csv(truth_dir / "truth.csv"), THRESHOLD)
+
+
+@pytest.fixture(scope="module")
+def sample_scores() -> dict[str, tuple[pd.DataFrame, dict[str, float]]]:
+    return {name: _score(ROOT / "sample_videos" / name / "video.mp4", ROOT / "sample_videos" / name)
+            for name in SAMPLES}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SAMPLES)
+def test_sample_clip_verdicts_and_onsets(sample_scores, name: str) -> None:
+    matched, corr = sample_scores[name]
+    assert len(matched) == 3
+    assert matched["meas_status"].eq("ok").all(), matched["meas_reason"].tolist()
+    assert matched["correct"].all(), matched[["truth_wink_deg", "meas_departure_deg"]]
+    errors = matched["onset_depth_error_deg"].dropna().abs()
+    if matched["truth_wink"].any():
+        assert len(errors) == matched["truth_wink"].sum()
+        assert errors.max() <= 8.0
+        # Magnitude: the posterior tilt beyond the trend, against the rendered tuck (read up to ~8° high
+        # off the side view: benchmarks/accuracy.py).
+        size_err = (matched["meas_wink_deg"] - matched["truth_wink_deg"]).abs()
+        assert size_err.max() <= 10.0
+    assert corr["lumbar_flexion_deg"] >= 0.9
+    assert corr["pelvis_tilt_deg"] >= 0.9
+    assert corr["lumbopelvic_angle_deg"] >= 0.9
+    assert corr["depth_deg"] >= 0.98
+
+
+@pytest.mark.slow
+def test_sample_onset_median_error(sample_scores) -> None:
+    errors = pd.concat([m["onset_depth_error_deg"] for m, _ in sample_scores.values()]).dropna().abs()
+    assert len(errors) >= 9
+    assert float(np.median(errors)) <= 4.0
+
+
+@pytest.mark.slow
+def test_fresh_render_off_the_side_view(tmp_path: Path) -> None:
+    """A clip not among the samples: other seed, body, onset and a 15° camera yaw. Onset accuracy off the
+    side view has a tail (benchmarks/accuracy.py reports it); here: the verdicts, the size, and an onset in
+    the descent between standing and the bottom."""
+    from buttwink.synth import CameraParams, SquatParams, render_clip
+
+    rendered = render_clip(tmp_path / "clip", SquatParams(reps=2, depth_deg=-22.0, wink_deg=20.0, onset_depth_deg=10.0),
+                           CameraParams(width=480, height=360, fps=30.0, yaw_deg=15.0, facing="left", noise_sigma=2.0),
+                           seed=7)
+    matched, corr = _score(rendered.video_path, rendered.outdir)
+    assert matched["correct"].all()
+    assert matched["meas_wink"].all()
+    assert (matched["meas_wink_deg"] - matched["truth_wink_deg"]).abs().max() <= 10.0
+    onset = matched["meas_onset_depth_deg"].astype(float)
+    assert ((onset < matched["meas_top_depth_deg"]) & (onset > matched["meas_bottom_depth_deg"])).all()
+    assert corr["pelvis_tilt_deg"] >= 0.9 and corr["lumbar_flexion_deg"] >= 0.9
