@@ -1,0 +1,59 @@
+"""Settings: one dataclass, TOML file, flags override."""
+
+from pathlib import Path
+
+import pytest
+
+from buttwink.settings import Settings
+
+
+def test_toml_top_level_and_analysis_table(tmp_path: Path) -> None:
+    flat = tmp_path / "flat.toml"
+    flat.write_text("cutoff_hz = 5\nwink_threshold_deg = 10.5\n")
+    nested = tmp_path / "nested.toml"
+    nested.write_text("[analysis]\nmax_height_px = 480\n")
+    s = Settings.from_toml(flat)
+    assert s.cutoff_hz == 5.0 and isinstance(s.cutoff_hz, float) and s.wink_threshold_deg == 10.5
+    assert Settings.from_toml(nested).max_height_px == 480
+    assert Settings.from_toml(nested).cutoff_hz == Settings().cutoff_hz
+
+
+def test_toml_rejects_unknown_keys_and_wrong_types(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("cutof_hz = 5\n")
+    with pytest.raises(ValueError, match="unknown setting"):
+        Settings.from_toml(bad)
+    bad.write_text('cutoff_hz = "fast"\n')
+    with pytest.raises(ValueError, match="cutoff_hz"):
+        Settings.from_toml(bad)
+
+
+def test_flags_override_and_none_means_unset() -> None:
+    base = Settings(cutoff_hz=5.0)
+    s = base.updated(cutoff_hz=None, wink_threshold_deg=12.0)
+    assert s.cutoff_hz == 5.0 and s.wink_threshold_deg == 12.0
+    assert s.to_dict()["wink_threshold_deg"] == 12.0
+
+
+def test_cli_config_is_echoed_in_summary(tmp_path: Path) -> None:
+    """The settings a run used, from file and flags, land in summary.json (rerun from saved landmarks)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from buttwink.cli import app
+
+    root = Path(__file__).resolve().parents[1]
+    landmarks = tmp_path / "lm.parquet"
+    from buttwink.pipeline import estimate_clip
+
+    estimate_clip(root / "sample_videos" / "wink_parallel" / "video.mp4").save(landmarks)
+    config = tmp_path / "c.toml"
+    config.write_text("cutoff_hz = 5.0\nwink_threshold_deg = 9.0\n")
+    res = CliRunner().invoke(app, ["analyze", str(landmarks), "--from-landmarks", "-o", str(tmp_path / "out"),
+                                   "--config", str(config), "--threshold-deg", "11"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "out" / "lm" / "summary.json").read_text())
+    assert summary["settings"]["cutoff_hz"] == 5.0
+    assert summary["settings"]["wink_threshold_deg"] == 11.0
+    assert summary["model"]["sha256"]
