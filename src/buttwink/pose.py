@@ -13,8 +13,11 @@ applies its own light landmark smoothing; our filters downstream are designed wi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +54,41 @@ SKELETON_EDGES: tuple[tuple[str, str], ...] = (
     *((f"{s}_heel", f"{s}_foot_index") for s in ("left", "right")),
     *((f"{s}_ankle", f"{s}_foot_index") for s in ("left", "right")),
 )
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Hide what MediaPipe's native code prints to file descriptor 2 (dozens of INFO/WARNING lines when a
+    model loads or closes) so that our one-line messages stay readable. The captured text is logged at
+    debug level, and re-printed if the block raises. ``BUTTWINK_NATIVE_LOGS=1`` turns this off."""
+    if os.environ.get("BUTTWINK_NATIVE_LOGS") or not hasattr(os, "dup"):
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except OSError:  # no usable fd 2 (embedded interpreter): nothing to hide
+        yield
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        failed = False
+        try:
+            yield
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            text = sink.read().decode(errors="replace")
+            if text:
+                import logging
+
+                logging.getLogger(__name__).debug("MediaPipe native log:\n%s", text)
+                if failed:
+                    sys.stderr.write(text)
 
 
 def landmark_columns() -> list[str]:
@@ -93,6 +131,7 @@ class PoseEstimator:
         self.options = options or PoseOptions()
         self._landmarker = None
         self._last_ms = -1
+        self._frames_done = 0
 
     def __enter__(self) -> PoseEstimator:
         from mediapipe.tasks.python import BaseOptions, vision
@@ -106,15 +145,18 @@ class PoseEstimator:
             min_tracking_confidence=self.options.min_tracking_confidence,
             output_segmentation_masks=self.options.with_masks,
         )
-        self._landmarker = vision.PoseLandmarker.create_from_options(opts)
+        with quiet_native_stderr():
+            self._landmarker = vision.PoseLandmarker.create_from_options(opts)
         self._last_ms = -1
+        self._frames_done = 0
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._landmarker is not None:
-            self._landmarker.close()
+            with quiet_native_stderr():
+                self._landmarker.close()
             self._landmarker = None
 
     def process(self, frame: Frame) -> PoseFrame:
@@ -127,7 +169,12 @@ class PoseEstimator:
         self._last_ms = ts_ms
         height, width = frame.rgb.shape[:2]
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.rgb)
-        result = self._landmarker.detect_for_video(image, ts_ms)
+        if self._frames_done == 0:  # the first frame makes the graph print its warnings once
+            with quiet_native_stderr():
+                result = self._landmarker.detect_for_video(image, ts_ms)
+        else:
+            result = self._landmarker.detect_for_video(image, ts_ms)
+        self._frames_done += 1
         values = np.full((N_LANDMARKS, len(LANDMARK_FIELDS)), np.nan, dtype=np.float64)
         if not result.pose_landmarks:
             return PoseFrame(frame.index, frame.time_s, False, values)
