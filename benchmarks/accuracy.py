@@ -124,6 +124,9 @@ def main() -> int:
     within = (err <= 8.0).mean() if len(err) else float("nan")
     print("\nOverall")
     print(f"  wink yes/no correct: {accuracy:.1%} of {len(reps)} reps (goal >= 95 %)")
+    confident = reps["meas_confidence"].astype(float) >= 0.5
+    print(f"  ... among calls with confidence >= 0.5: {reps.loc[confident, 'correct'].mean():.1%} "
+          f"({confident.mean():.0%} of reps)")
     print(f"  onset depth |error|: median {err.median():.1f}°, max {err.max():.1f}°, within ±8°: {within:.0%} "
           f"of {len(err)} detected winks (goal: all, median <= 4°)")
     for col in ("lumbopelvic_angle_deg", "lumbar_flexion_deg", "pelvis_tilt_deg", "depth_deg"):

@@ -48,6 +48,7 @@ class Onset:
     wink_deg: float  # departure at the bottom when wink, else 0
     departure_deg: float  # departure at the bottom (always reported)
     confidence: float  # 0..1
+    flexion_departure_deg: float = float("nan")  # spine-to-pelvis flexion beyond its trend at the bottom
     onset_frame: int | None = None
     onset_time_s: float | None = None
     onset_depth_deg: float | None = None
@@ -138,10 +139,11 @@ def detect_onset(
     se = max(fit["se"], 0.5)
     conf = float((2 * stats.norm.cdf(abs(departure - threshold_deg) / se) - 1) * coverage)
     model = f"tilt hinge p={fit['power']:g}"
-    if departure < threshold_deg:
-        return Onset(False, 0.0, departure, conf, model=model)
     x0 = fit["x0"]
     located = fit_onset(x, flex, powers=FLEXION_POWERS, x0_min=x0 - MAX_LEAD_DEG)
+    flex_departure = located["departure"] if located is not None else float("nan")
+    if departure < threshold_deg:
+        return Onset(False, 0.0, departure, conf, flex_departure, model=model)
     if located is not None and located["departure"] > 0:
         x0 = located["x0"]
         model += f"; onset from flexion hinge p={located['power']:g}"
@@ -156,4 +158,4 @@ def detect_onset(
         frac = (full_depth[idx - 1] - onset_depth) / (full_depth[idx - 1] - full_depth[idx])
         onset_time = float(t[idx - 1] + np.clip(frac, 0, 1) * (t[idx] - t[idx - 1]))
     hip = float(np.asarray(hip_flexion_deg, float)[idx])
-    return Onset(True, departure, departure, conf, idx, onset_time, float(onset_depth), hip, model)
+    return Onset(True, departure, departure, conf, flex_departure, idx, onset_time, float(onset_depth), hip, model)
