@@ -31,7 +31,7 @@ from buttwink.reps import Rep, segment_reps
 from buttwink.settings import Settings
 from buttwink.smoothing import clean_series
 from buttwink.video import VideoInfo, iter_frames, probe_video
-from buttwink.view import ViewAssessment, assess_view
+from buttwink.view import ViewAssessment, assess_view, view_confidence
 
 _IDX = {name: i for i, name in enumerate(LANDMARK_NAMES)}
 
@@ -175,8 +175,9 @@ def measure_frames(track: PoseTrack, view: ViewAssessment, settings: Settings) -
     return frames
 
 
-def measure_reps(frames: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Segment reps and run the onset detector on each complete one."""
+def measure_reps(frames: pd.DataFrame, settings: Settings, view_yaw_deg: float = 0.0) -> pd.DataFrame:
+    """Segment reps and run the onset detector on each complete one. The confidence is scaled down for
+    views off the side view (:func:`buttwink.view.view_confidence`)."""
     time_s = frames["time_s"].to_numpy(float)
     reps = segment_reps(time_s, frames["depth_deg"].to_numpy(float), min_range_deg=settings.min_rep_range_deg,
                         max_bottom_depth_deg=settings.max_bottom_depth_deg,
@@ -190,6 +191,7 @@ def measure_reps(frames: pd.DataFrame, settings: Settings) -> pd.DataFrame:
                                  frames[f"{ONSET_SIGNAL}_despiked"].to_numpy(float),
                                  frames["hip_flexion_deg"].to_numpy(float), rep.start, rep.bottom,
                                  threshold_deg=settings.wink_threshold_deg)
+            onset.confidence *= view_confidence(view_yaw_deg)
         else:
             onset = Onset(False, 0.0, float("nan"), 0.0, reason=rep.reason)
         onset_fields = onset.as_dict()
@@ -212,7 +214,7 @@ def analyze_track(track: PoseTrack, settings: Settings | None = None) -> Analysi
     if not view.usable:
         raise ClipError("; ".join(view.reasons))
     frames = measure_frames(track, view, settings)
-    reps = measure_reps(frames, settings)
+    reps = measure_reps(frames, settings, view.view_yaw_deg)
     warnings = list(view.warnings)
     if reps.empty:
         warnings.append("no squat reps found (no dip of the thigh angle of at least "

@@ -21,7 +21,9 @@ SHOULDER_WIDTH_RATIO = 0.65
 #: A key joint must be inside the picture in at least this fraction of the frames with a person.
 MIN_IN_FRAME = 0.75
 MAX_USABLE_YAW_DEG = 50.0
-WARN_YAW_DEG = 30.0
+#: Beyond this estimated angle off the side view, our ground-truth validation shows wink calls and onset
+#: depths degrade (benchmarks/accuracy.py: at 20° of camera yaw, half the no-wink reps were called winks).
+WARN_YAW_DEG = 15.0
 
 
 @dataclass
@@ -40,6 +42,14 @@ class ViewAssessment:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+def view_confidence(yaw_deg: float) -> float:
+    """Factor (0.25..1) applied to the wink confidence for a view ``yaw_deg`` off the side view: 1 up to
+    ``WARN_YAW_DEG``, falling linearly to 0.25 at 20° beyond it."""
+    if not np.isfinite(yaw_deg):
+        return 0.5
+    return float(np.clip(1.0 - 0.75 * (yaw_deg - WARN_YAW_DEG) / 20.0, 0.25, 1.0))
 
 
 def _side_visibility(table: pd.DataFrame, side: str) -> float:
@@ -117,6 +127,7 @@ def assess_view(
     if np.isfinite(yaw) and yaw > max_yaw_deg:
         reasons.append(f"not a side view (about {yaw:.0f}° off the side view; film from the side)")
     elif np.isfinite(yaw) and yaw > WARN_YAW_DEG:
-        warnings.append(f"oblique view (about {yaw:.0f}° off the side view): angles are less reliable")
+        warnings.append(f"oblique view (about {yaw:.0f}° off the side view): back angles and wink calls are less "
+                        "reliable; confidence lowered")
     facing = "right" if facing_sign > 0 else "left"
     return ViewAssessment(near, facing, facing_sign, yaw, det_frac, in_frame, not reasons, reasons, warnings)
