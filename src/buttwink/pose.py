@@ -13,11 +13,8 @@ applies its own light landmark smoothing; our filters downstream are designed wi
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +23,7 @@ from types import TracebackType
 import numpy as np
 import pandas as pd
 
+from buttwink._native import quiet_native_stderr
 from buttwink.models import ModelInfo
 from buttwink.video import Frame
 
@@ -54,41 +52,6 @@ SKELETON_EDGES: tuple[tuple[str, str], ...] = (
     *((f"{s}_heel", f"{s}_foot_index") for s in ("left", "right")),
     *((f"{s}_ankle", f"{s}_foot_index") for s in ("left", "right")),
 )
-
-
-@contextlib.contextmanager
-def quiet_native_stderr() -> Iterator[None]:
-    """Hide what MediaPipe's native code prints to file descriptor 2 (dozens of INFO/WARNING lines when a
-    model loads or closes) so that our one-line messages stay readable. The captured text is logged at
-    debug level, and re-printed if the block raises. ``BUTTWINK_NATIVE_LOGS=1`` turns this off."""
-    if os.environ.get("BUTTWINK_NATIVE_LOGS") or not hasattr(os, "dup"):
-        yield
-        return
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except OSError:  # no usable fd 2 (embedded interpreter): nothing to hide
-        yield
-        return
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        failed = False
-        try:
-            yield
-        except BaseException:
-            failed = True
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            text = sink.read().decode(errors="replace")
-            if text:
-                import logging
-
-                logging.getLogger(__name__).debug("MediaPipe native log:\n%s", text)
-                if failed:
-                    sys.stderr.write(text)
 
 
 def landmark_columns() -> list[str]:

@@ -17,6 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from buttwink._native import quiet_native_stderr
+
 _ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 #: Inputs beyond these are refused up front (a clear error beats an hour of decoding).
 MAX_FILE_BYTES = 8 * 1024**3
@@ -78,7 +80,8 @@ def _open(path: Path) -> cv2.VideoCapture:
         raise VideoError(path, f"file too large ({size / 1024**3:.1f} GB > {MAX_FILE_BYTES / 1024**3:.0f} GB)")
     if not os.access(path, os.R_OK):
         raise VideoError(path, "file is not readable (permission denied)")
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    with quiet_native_stderr():  # FFmpeg's "moov atom not found" and OpenCV's warnings for bad files
+        cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
     if not cap.isOpened():
         cap.release()
         raise VideoError(path, "not a readable video (unknown format or corrupt file)")
@@ -105,7 +108,8 @@ def probe_video(path: Path | str, max_height: int | None = None) -> VideoInfo:
     path = Path(path)
     cap = _open(path)
     try:
-        ok, first = cap.read()
+        with quiet_native_stderr():
+            ok, first = cap.read()
         if not ok or first is None:
             raise VideoError(path, "no decodable video frames (corrupt, truncated, or not a video)")
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
