@@ -1,5 +1,5 @@
-"""Report stage: a clip's folder with report.png, frames.csv, reps.csv, summary.json, landmarks.parquet
-and optionally overlay.mp4, written all-or-nothing.
+"""Report stage: a clip's folder with report.png, frames.csv, reps.csv, summary.json, landmarks.parquet,
+keypoints.trc and angles.mot (OpenSim), and optionally overlay.mp4, written all-or-nothing.
 
 Everything is first written into a hidden temporary folder beside the final one and renamed into place
 at the end, so a killed run never leaves a half-written report that a resumed batch would take as done.
@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from buttwink.export import export_all
 from buttwink.pipeline import Result, rep_verdict
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,7 @@ def write_report(
         result.track.save(tmp / "landmarks.parquet")
         frames_table(result).to_csv(tmp / "frames.csv", index=False, float_format="%.4f")
         reps_table(result).to_csv(tmp / "reps.csv", index=False, float_format="%.4f")
+        export_all(result, tmp)  # keypoints.trc, angles.mot (OpenSim)
         if png:
             _write_png(result, tmp / "report.png")
         if overlay:
