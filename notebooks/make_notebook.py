@@ -55,7 +55,7 @@ ax.set_title(f"frame {row}, depth {result.frames['depth_deg'][row]:.0f}°"); ax.
     ("md", "## 4. Raw vs cleaned and smoothed curves (degrees)"),
     ("code", """frames = result.frames
 fig, axes = plt.subplots(2, 1, figsize=(10, 5), sharex=True)
-for ax, col in zip(axes, ("depth_deg", "posterior_pelvic_tilt_deg")):
+for ax, col in zip(axes, ("depth_deg", "posterior_pelvic_tilt_deg"), strict=True):
     ax.plot(frames["time_s"], frames[f"{col}_raw"], ".", ms=3, label="raw")
     ax.plot(frames["time_s"], frames[col], label="smoothed (zero-lag Butterworth)")
     ax.set_ylabel(col); ax.legend()
@@ -98,7 +98,16 @@ for settings in (Settings(), Settings(cutoff_hz=2.0), Settings(wink_threshold_de
           f"{rerun.summary()['verdict']}  ({elapsed:.2f} s)")"""),
 ]
 
+def _one_statement_per_line(src: str) -> str:
+    out = []
+    for line in src.splitlines():
+        indent = line[: len(line) - len(line.lstrip())]
+        out.extend(indent + part.strip() for part in line.split("; ")) if "; " in line else out.append(line)
+    return "\n".join(out).replace("ax.axis(\"off\");", "ax.axis(\"off\")")
+
+
 nb = nbf.v4.new_notebook()
 nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-nb.cells = [nbf.v4.new_markdown_cell(src) if kind == "md" else nbf.v4.new_code_cell(src) for kind, src in cells]
+nb.cells = [nbf.v4.new_markdown_cell(src) if kind == "md" else nbf.v4.new_code_cell(_one_statement_per_line(src))
+            for kind, src in cells]
 nbf.write(nb, Path(__file__).with_name("buttwink_walkthrough.ipynb"))
