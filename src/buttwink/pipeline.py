@@ -29,7 +29,7 @@ from buttwink.pose import (
 )
 from buttwink.reps import Rep, segment_reps
 from buttwink.settings import Settings
-from buttwink.smoothing import clean_series
+from buttwink.smoothing import CleanedSeries, clean_series
 from buttwink.video import VideoInfo, iter_frames, probe_video
 from buttwink.view import ViewAssessment, assess_view, view_confidence
 
@@ -154,21 +154,24 @@ def measure_frames(track: PoseTrack, view: ViewAssessment, settings: Settings) -
     depth_clean = clean_series(kin["depth_deg"].to_numpy(float), time_s, **clean_kw)
     standing = standing_mask(depth_clean.smooth)
     rel = relative_to_standing(kin, standing)
-    rel["posterior_pelvic_tilt_deg"] = -rel["pelvis_tilt_deg"]
     frames = pd.DataFrame({"frame": track.table["frame"].to_numpy(), "time_s": time_s,
                            "detected": track.table["detected"].to_numpy(bool)})
-    gaps = np.zeros(len(frames), bool)
+    cleaned: dict[str, CleanedSeries] = {"depth_deg": depth_clean}
     for name in ANGLE_COLUMNS:
-        raw = rel[name].to_numpy(float)
-        cleaned = depth_clean if name == "depth_deg" else clean_series(raw, time_s, **clean_kw)
-        frames[f"{name}_raw"] = raw
-        frames[name] = cleaned.smooth
-        if name in ("depth_deg", WINK_SIGNAL):
-            gaps |= cleaned.long_gaps
-        if name in (WINK_SIGNAL, ONSET_SIGNAL):
-            # The onset detector's hinge fit is itself the smoother; a low-pass before it would round the
-            # onset's corner and move it earlier, so it reads the despiked, unfiltered series.
-            frames[f"{name}_despiked"] = cleaned.despiked
+        if name == "posterior_pelvic_tilt_deg":  # the pelvis tilt negated: cleaned once, below
+            continue
+        series = cleaned.get(name) or clean_series(rel[name].to_numpy(float), time_s, **clean_kw)
+        cleaned[name] = series
+        frames[f"{name}_raw"] = series.raw
+        frames[name] = series.smooth
+    tilt = cleaned["pelvis_tilt_deg"]
+    frames["posterior_pelvic_tilt_deg_raw"] = -tilt.raw
+    frames["posterior_pelvic_tilt_deg"] = -tilt.smooth
+    # The onset detector's hinge fit is itself the smoother; a low-pass before it would round the onset's
+    # corner and move it earlier, so it reads the despiked, unfiltered series.
+    frames["posterior_pelvic_tilt_deg_despiked"] = -tilt.despiked
+    frames[f"{ONSET_SIGNAL}_despiked"] = cleaned[ONSET_SIGNAL].despiked
+    gaps = depth_clean.long_gaps | tilt.long_gaps
     frames["below_parallel"] = frames["depth_deg"] < 0
     frames["standing"] = standing
     frames["long_gap"] = gaps
