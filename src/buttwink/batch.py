@@ -189,13 +189,14 @@ def _run_isolated(job: ClipJob) -> dict[str, object]:
 
 def _run_dask(jobs: list[ClipJob], scheduler: str | None) -> Iterator[dict[str, object]]:
     """Run jobs on a Dask distributed cluster (``scheduler`` address, or a local cluster if None)."""
-    from distributed import Client, as_completed
+    from distributed import Client
+    from distributed import as_completed as dask_as_completed
 
     client = Client(scheduler) if scheduler else Client(processes=True)
     try:
         futures = client.map(process_clip, jobs, pure=False)
         by_future = dict(zip(futures, jobs, strict=True))
-        for fut in as_completed(futures):
+        for fut in dask_as_completed(futures):
             try:
                 yield fut.result()
             except Exception as exc:  # worker died: that clip fails, the batch goes on
