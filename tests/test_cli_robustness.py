@@ -204,3 +204,27 @@ def test_batch_from_a_list_file_with_a_missing_clip(tmp_path: Path, good_clip: P
     rows = _summary(tmp_path / "out")
     assert rows["good_squat"]["status"] == "ok"
     assert rows["missing"]["status"] == "failed" and "file not found" in rows["missing"]["reason"]
+
+
+def test_two_people_in_view_are_reported(tmp_path: Path, make_clip, sample_clip: Path) -> None:
+    """Two squatters side by side: the clip is analysed (the tracker follows one) with a warning."""
+    other = ROOT / "sample_videos" / "no_wink" / "video.mp4"
+    caps = [cv2.VideoCapture(str(sample_clip)), cv2.VideoCapture(str(other))]
+    frames = []
+    while True:
+        reads = [cap.read() for cap in caps]
+        if not all(ok for ok, _ in reads):
+            break
+        frames.append(cv2.cvtColor(np.hstack([bgr for _, bgr in reads]), cv2.COLOR_BGR2RGB))
+    two = make_clip(tmp_path / "two.mp4", frames)
+    res = run("analyze", two, "-o", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "out" / "two" / "summary.json").read_text())
+    assert any("2 people in view" in w for w in summary["warnings"])
+    assert summary["reps_found"] == 3
+
+
+def test_one_person_gives_no_crowd_warning(tmp_path: Path, good_clip: Path) -> None:
+    res = run("analyze", good_clip, "-o", tmp_path / "out")
+    summary = json.loads(next((tmp_path / "out").glob("*/summary.json")).read_text())
+    assert res.exit_code == 0 and not any("people in view" in w for w in summary["warnings"])

@@ -25,6 +25,7 @@ from buttwink.pose import (
     PoseEstimator,
     PoseFrame,
     PoseOptions,
+    count_people,
     poses_to_frame,
 )
 from buttwink.reps import Rep, segment_reps
@@ -34,6 +35,8 @@ from buttwink.video import VideoInfo, iter_frames, probe_video
 from buttwink.view import ViewAssessment, assess_view, view_confidence
 
 _IDX = {name: i for i, name in enumerate(LANDMARK_NAMES)}
+#: Frames, spread over the clip, in which the people in view are counted.
+PEOPLE_SAMPLES = 5
 
 
 @dataclass
@@ -98,8 +101,13 @@ def estimate_clip(
     options.with_masks = with_contour
     poses: list[PoseFrame] = []
     contours: list[np.ndarray] = []
+    # A few frames spread over the clip are kept to count the people in view (the tracker follows one).
+    sample_at = set(np.linspace(0, max(info.frame_count - 1, 0), PEOPLE_SAMPLES).round().astype(int).tolist())
+    samples: list[np.ndarray] = []
     with PoseEstimator(model, options) as estimator:
         for frame in iter_frames(info.path, max_height):
+            if frame.index in sample_at:
+                samples.append(frame.rgb)
             pose = estimator.process(frame)
             contours.append(_pose_contour(pose) if with_contour else np.full((N_STATIONS, 2), np.nan))
             pose.mask = None  # the mask is consumed here; never kept for the whole clip
@@ -112,8 +120,10 @@ def estimate_clip(
     table = pd.concat([table, back], axis=1)
     video_meta = info.as_dict()
     video_meta["frames_decoded"] = len(table)
+    people = count_people(samples, model) if samples else []
     return PoseTrack(table, video_meta, model.as_dict(), {"with_contour": with_contour,
-                                                          "landmark_fields": list(LANDMARK_FIELDS)})
+                                                          "landmark_fields": list(LANDMARK_FIELDS),
+                                                          "people_in_sampled_frames": people})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -219,6 +229,11 @@ def analyze_track(track: PoseTrack, settings: Settings | None = None) -> Analysi
     frames = measure_frames(track, view, settings)
     reps = measure_reps(frames, settings, view.view_yaw_deg)
     warnings = list(view.warnings)
+    people = [int(n) for n in track.extra.get("people_in_sampled_frames", [])]  # type: ignore[union-attr]
+    crowded = sum(n > 1 for n in people)
+    if crowded:
+        warnings.append(f"{max(people)} people in view in {crowded} of {len(people)} sampled frames: the tracker "
+                        "follows one; check in the stills that it is the person squatting")
     if reps.empty:
         warnings.append("no squat reps found (no dip of the thigh angle of at least "
                         f"{settings.min_rep_range_deg:.0f}°)")

@@ -154,6 +154,25 @@ class PoseEstimator:
         return PoseFrame(frame.index, frame.time_s, True, values, mask)
 
 
+def count_people(images: Iterable[np.ndarray], model: ModelInfo | Path | str, max_people: int = 3) -> list[int]:
+    """People found in each RGB image (PoseLandmarker in IMAGE mode, up to ``max_people``)."""
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    path = Path(model.path if isinstance(model, ModelInfo) else model)
+    opts = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(path)),
+                                        running_mode=vision.RunningMode.IMAGE, num_poses=max_people)
+    with quiet_native_stderr():
+        landmarker = vision.PoseLandmarker.create_from_options(opts)
+    try:
+        with quiet_native_stderr():
+            return [len(landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)).pose_landmarks)
+                    for rgb in images]
+    finally:
+        with quiet_native_stderr():
+            landmarker.close()
+
+
 def estimate_poses(
     frames: Iterable[Frame], model: ModelInfo | Path | str, options: PoseOptions | None = None
 ) -> Iterator[PoseFrame]:
