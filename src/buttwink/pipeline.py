@@ -36,7 +36,7 @@ from buttwink.view import ViewAssessment, assess_view, view_confidence
 
 _IDX = {name: i for i, name in enumerate(LANDMARK_NAMES)}
 #: Frames, spread over the clip, in which the people in view are counted.
-PEOPLE_SAMPLES = 5
+PEOPLE_SAMPLES = 3
 
 
 @dataclass
@@ -71,11 +71,11 @@ def _pose_contour(pose: PoseFrame) -> np.ndarray:
     if not pose.detected or pose.mask is None:
         return np.full((N_STATIONS, 2), np.nan)
     v = pose.values
-    hip = np.nanmean(v[[_IDX["left_hip"], _IDX["right_hip"]], :2], axis=0)
-    shoulder = np.nanmean(v[[_IDX["left_shoulder"], _IDX["right_shoulder"]], :2], axis=0)
-    heel = np.nanmean(v[[_IDX["left_heel"], _IDX["right_heel"]], 0])
-    toe = np.nanmean(v[[_IDX["left_foot_index"], _IDX["right_foot_index"]], 0])
-    ear = np.nanmean(v[[_IDX["left_ear"], _IDX["right_ear"]], 0])
+    hip = (v[_IDX["left_hip"], :2] + v[_IDX["right_hip"], :2]) / 2
+    shoulder = (v[_IDX["left_shoulder"], :2] + v[_IDX["right_shoulder"], :2]) / 2
+    heel = (v[_IDX["left_heel"], 0] + v[_IDX["right_heel"], 0]) / 2
+    toe = (v[_IDX["left_foot_index"], 0] + v[_IDX["right_foot_index"], 0]) / 2
+    ear = (v[_IDX["left_ear"], 0] + v[_IDX["right_ear"], 0]) / 2
     facing = facing_sign(heel, toe, v[_IDX["nose"], 0], ear)
     return trace_back_contour(pose.mask, hip, shoulder, facing)
 
@@ -120,7 +120,7 @@ def estimate_clip(
     table = pd.concat([table, back], axis=1)
     video_meta = info.as_dict()
     video_meta["frames_decoded"] = len(table)
-    people = count_people(samples, model) if samples else []
+    people = count_people(samples, model, max_people=2) if samples else []
     return PoseTrack(table, video_meta, model.as_dict(), {"with_contour": with_contour,
                                                           "landmark_fields": list(LANDMARK_FIELDS),
                                                           "people_in_sampled_frames": people})
