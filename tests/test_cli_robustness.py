@@ -1,26 +1,55 @@
-"""`buttwink analyze` and `buttwink batch` against bad input: one-line errors naming the clip, non-zero
-exits for a single bad input, failed rows in a batch while the other clips finish, nothing half-written."""
+"""`buttwink analyze` and `buttwink batch` against bad input: one-line errors naming the clip and a reason,
+non-zero exits for a single bad input, failed rows in a batch while the good clips finish, odd but valid
+clips (rotated phone video, 4K, variable frame rate, non-ASCII paths) analysed, report folders that never
+leave the output folder, and resumable batches that never take a half-written report as done.
+
+One short squat clip is rendered per session (320x240, 15 fps, 2 reps) and copied or re-encoded as needed.
+"""
+
+from __future__ import annotations
 
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from buttwink.cli import app
-from buttwink.report import safe_name, unique_names
+from buttwink.report import safe_name, unique_names, write_report
+from buttwink.synth import CameraParams, SquatParams, render_clip
+from buttwink.video import iter_frames
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "videos"
+FRONT_VIEW = ROOT.parent / "shared" / "videos" / "front_view_3reps.mp4"
+SQUAT = SquatParams(reps=2, stand_s=0.5, descent_s=1.0, ascent_s=0.8, depth_deg=-20.0, wink_deg=15.0,
+                    onset_depth_deg=0.0)
+CAMERA = CameraParams(width=320, height=240, fps=15.0)
+REPS = SQUAT.reps
+
+#: What a single bad input must be refused with (the reason part of the one-line error).
+BAD_REASONS = {
+    "empty": r"empty file",
+    "truncated": r"not a readable video|no decodable video frames",
+    "text": r"not a readable video|no decodable video frames",
+    "image": r"single image|not a readable video|no decodable video frames",
+    "nobody": r"no person found",
+    "one_second": r"too short",
+}
 
 
-def run(*args: str):
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def run(*args: object):
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
@@ -28,203 +57,368 @@ def error_lines(result) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.startswith("error:")]
 
 
-@pytest.fixture(scope="module")
-def good_clip(tmp_path_factory: pytest.TempPathFactory, sample_clip: Path) -> Path:
-    folder = tmp_path_factory.mktemp("good")
-    return Path(shutil.copy(sample_clip, folder / "good squat.mp4"))
+def read_frames(clip: Path, limit: int | None = None) -> list[np.ndarray]:
+    """The clip's frames as RGB arrays."""
+    cap = cv2.VideoCapture(str(clip))
+    frames = []
+    while limit is None or len(frames) < limit:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    cap.release()
+    return frames
 
 
-def _bad_files(folder: Path, good: Path) -> dict[str, Path]:
+def summary_rows(out: Path) -> dict[str, dict[str, str]]:
+    """summary.csv rows keyed by the clip's path."""
+    with open(out / "summary.csv", newline="", encoding="utf-8") as fh:
+        return {row["clip"]: row for row in csv.DictReader(fh)}
+
+
+def report_dirs(out: Path) -> list[Path]:
+    return sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def make_bad(case: str, folder: Path, good: Path, make_clip) -> Path:
+    """One bad input of the given kind, written into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    files = {"empty": folder / "empty.mp4", "text": folder / "notes.mp4", "truncated": folder / "truncated.mp4",
-             "image": folder / "photo.png"}
-    files["empty"].write_bytes(b"")
-    files["text"].write_text("not a video\n" * 100)
-    files["truncated"].write_bytes(good.read_bytes()[:4096])
-    cv2.imwrite(str(files["image"]), np.full((120, 160, 3), 90, np.uint8))
-    return files
+    if case == "empty":
+        path = folder / "empty.mp4"
+        path.write_bytes(b"")
+    elif case == "truncated":
+        path = folder / "truncated.mp4"
+        path.write_bytes(good.read_bytes()[:4096])
+    elif case == "text":
+        path = folder / "notes.mp4"
+        path.write_text("this is a shopping list, not a video\n" * 100)
+    elif case == "image":
+        path = folder / "photo.png"
+        assert cv2.imwrite(str(path), read_frames(good, 1)[0][..., ::-1])
+    elif case == "nobody":
+        rng = np.random.default_rng(3)
+        noise = [cv2.GaussianBlur(rng.integers(0, 256, (240, 320, 3), np.uint8), (5, 5), 0) for _ in range(40)]
+        path = make_clip(folder / "nobody.mp4", noise, fps=15.0)
+    elif case == "one_second":
+        path = make_clip(folder / "one_second.mp4", read_frames(good, 15), fps=15.0)
+    else:  # pragma: no cover
+        raise ValueError(case)
+    return path
 
 
-@pytest.mark.parametrize("case", ["empty", "text", "truncated", "image"])
-def test_analyze_bad_file_one_line_error(tmp_path: Path, good_clip: Path, case: str) -> None:
-    clip = _bad_files(tmp_path / "in", good_clip)[case]
-    res = run("analyze", clip, "-o", tmp_path / "out")
-    assert res.exit_code == 1
-    lines = error_lines(res)
-    assert len(lines) == 1 and str(clip) in lines[0]
-    assert not any((tmp_path / "out").glob("*/summary.json"))
+def assert_one_line_error(result, clip: Path, reason: str) -> None:
+    lines = error_lines(result)
+    assert len(lines) == 1, result.stderr
+    assert str(clip) in lines[0], lines[0]
+    assert re.search(reason, lines[0]), lines[0]
+    assert "Traceback" not in result.output and "Traceback" not in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
 
 
-def test_analyze_no_person_and_too_short(tmp_path: Path, make_clip, good_clip: Path) -> None:
-    rng = np.random.default_rng(1)
-    nobody = make_clip(tmp_path / "nobody.mp4", [rng.integers(0, 255, (240, 320, 3), np.uint8) for _ in range(75)])
-    res = run("analyze", nobody, "-o", tmp_path / "out")
-    assert res.exit_code == 1 and "no person found" in error_lines(res)[0]
-    cap = cv2.VideoCapture(str(good_clip))
-    frames = [cv2.cvtColor(cap.read()[1], cv2.COLOR_BGR2RGB) for _ in range(30)]
-    short = make_clip(tmp_path / "one_second.mp4", frames)
-    res = run("analyze", short, "-o", tmp_path / "out")
-    assert res.exit_code == 1 and "too short" in error_lines(res)[0] and str(short) in error_lines(res)[0]
+# ------------------------------------------------------------------------------------------------ fixtures
 
 
-def test_analyze_non_ascii_path_with_spaces(tmp_path: Path, good_clip: Path) -> None:
+@pytest.fixture(scope="session")
+def short_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A rendered side-view squat: 2 reps with a wink, ~5.5 s, 320x240, 15 fps."""
+    out = tmp_path_factory.mktemp("rendered")
+    render_clip(out, SQUAT, CAMERA, seed=7)
+    return out / "video.mp4"
+
+
+# ------------------------------------------------------------------------------------------------ analyze
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(BAD_REASONS))
+def test_analyze_refuses_bad_input_with_one_line_error(tmp_path: Path, short_clip: Path, make_clip,
+                                                      case: str) -> None:
+    clip = make_bad(case, tmp_path / "in", short_clip, make_clip)
+    out = tmp_path / "out"
+    res = run("analyze", clip, "-o", out)
+    assert res.exit_code == 1, res.output
+    assert_one_line_error(res, clip, BAD_REASONS[case])
+    assert not out.exists() or not list(out.rglob("summary.json"))
+
+
+@pytest.mark.slow
+def test_analyze_goes_on_after_a_bad_clip(tmp_path: Path, short_clip: Path, make_clip) -> None:
+    bad = make_bad("empty", tmp_path / "in", short_clip, make_clip)
+    good = Path(shutil.copy(short_clip, tmp_path / "in" / "good.mp4"))
+    res = run("analyze", bad, good, "-o", tmp_path / "out")
+    assert res.exit_code == 1  # one clip failed
+    assert_one_line_error(res, bad, BAD_REASONS["empty"])
+    summary = json.loads((tmp_path / "out" / "good" / "summary.json").read_text())
+    assert summary["status"] == "ok" and summary["reps_found"] == REPS
+    assert f"{good}: " in res.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FRONT_VIEW.is_file(), reason=f"{FRONT_VIEW} not present")
+def test_analyze_refuses_a_front_view(tmp_path: Path) -> None:
+    res = run("analyze", FRONT_VIEW, "-o", tmp_path / "out")
+    assert res.exit_code == 1, res.output
+    assert_one_line_error(res, FRONT_VIEW, r"not a side view")
+
+
+@pytest.mark.slow
+def test_rotated_phone_video_is_analysed_upright(tmp_path: Path, short_clip: Path, make_clip, ffmpeg: str) -> None:
+    upright = read_frames(short_clip)
+    sideways = make_clip(tmp_path / "stored_sideways.mp4", [np.ascontiguousarray(np.rot90(f, k=-1)) for f in upright],
+                         fps=CAMERA.fps)
+    phone = tmp_path / "phone.mp4"
+    # Display matrix: the player turns the stored (sideways) picture back upright, as a phone's metadata does.
+    subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-display_rotation", "90", "-i", str(sideways), "-c", "copy",
+                    str(phone)], check=True)
+    delivered = next(iter_frames(phone)).rgb
+    assert delivered.shape == upright[0].shape
+    assert np.abs(delivered.astype(int) - upright[0].astype(int)).mean() < 6  # upright again, not mirrored
+
+    res = run("analyze", phone, "-o", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "out" / "phone" / "summary.json").read_text())
+    assert summary["video"]["rotation_deg"] in (90, 270)
+    assert (summary["video"]["width"], summary["video"]["height"]) == (CAMERA.width, CAMERA.height)
+    assert summary["reps_found"] == REPS and summary["reps_assessed"] == REPS
+
+
+@pytest.mark.slow
+def test_huge_resolution_is_downscaled_to_720(tmp_path: Path, short_clip: Path, ffmpeg: str) -> None:
+    huge = tmp_path / "huge.mp4"
+    subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-i", str(short_clip), "-t", "2.6", "-vf", "scale=-2:2160",
+                    "-c:v", "mpeg4", "-q:v", "6", str(huge)], check=True)
+    assert cv2.VideoCapture(str(huge)).get(cv2.CAP_PROP_FRAME_HEIGHT) == 2160
+    res = run("analyze", huge, "-o", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    report = tmp_path / "out" / "huge"
+    video = json.loads((report / "summary.json").read_text())["video"]
+    assert video["source_height"] == 2160 and video["height"] == 720
+    assert video["width"] == pytest.approx(960, abs=2) and video["scale"] == pytest.approx(1 / 3, rel=0.01)
+    frames = pd.read_csv(report / "frames.csv")
+    assert frames["detected"].mean() > 0.8
+    assert frames["hip_y_px"].max() <= 720 and frames["hip_x_px"].max() <= video["width"]  # downscaled pixels
+
+
+@pytest.mark.slow
+def test_variable_frame_rate_keeps_real_time(tmp_path: Path, short_clip: Path, ffmpeg: str) -> None:
+    n = len(read_frames(short_clip))
+    half = n // 2
+    vfr = tmp_path / "vfr.mp4"
+    # Every frame kept; the second half's timestamps stretched 2x (a phone dropping from 15 to 7.5 fps).
+    subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-i", str(short_clip), "-vf",
+                    f"setpts='if(lt(N,{half}),N,{half}+2*(N-{half}))/({CAMERA.fps:g}*TB)'", "-fps_mode", "vfr",
+                    "-c:v", "mpeg4", "-q:v", "3", str(vfr)], check=True)
+    res = run("analyze", vfr, "-o", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    report = tmp_path / "out" / "vfr"
+    times = pd.read_csv(report / "frames.csv")["time_s"].to_numpy()
+    assert len(times) == n and np.all(np.diff(times) > 0)
+    assert times[-1] == pytest.approx((half + 2 * (n - 1 - half)) / CAMERA.fps, abs=0.1)
+    steps = np.diff(times)
+    assert np.median(steps[: half - 2]) == pytest.approx(1 / CAMERA.fps, abs=0.01)
+    assert np.median(steps[half + 2:]) == pytest.approx(2 / CAMERA.fps, abs=0.02)
+    assert json.loads((report / "summary.json").read_text())["reps_found"] == REPS
+
+
+@pytest.mark.slow
+def test_non_ascii_path_with_spaces(tmp_path: Path, short_clip: Path) -> None:
     folder = tmp_path / "Übung mit Leerzeichen"
     folder.mkdir()
-    clip = Path(shutil.copy(good_clip, folder / "sq ü 1.mp4"))
-    out = tmp_path / "out put"
+    clip = Path(shutil.copy(short_clip, folder / "sq ü.mp4"))
+    out = tmp_path / "Ausgabe ä"
     res = run("analyze", clip, "-o", out)
     assert res.exit_code == 0, res.output
-    reports = list(out.iterdir())
-    assert [p.name for p in reports] == ["sq_ü_1"]
-    summary = json.loads((reports[0] / "summary.json").read_text())
-    assert summary["clip"] == str(clip) and summary["reps_found"] == 3
+    assert str(clip) in res.stdout
+    reports = report_dirs(out)
+    assert len(reports) == 1
+    name = reports[0].name
+    assert name == "sq_ü" and not re.search(r"[\s/\\]", name)
+    assert reports[0].resolve().parent == out.resolve()
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary folder left behind
+    summary = json.loads((reports[0] / "summary.json").read_text(encoding="utf-8"))
+    assert summary["clip"] == str(clip) and summary["reps_found"] == REPS
     assert {"report.png", "frames.csv", "reps.csv", "summary.json", "landmarks.parquet"} <= {
         p.name for p in reports[0].iterdir()}
 
 
-def test_rotated_phone_video_is_analysed_upright(tmp_path: Path, good_clip: Path, ffmpeg: str, make_clip) -> None:
-    cap = cv2.VideoCapture(str(good_clip))
-    frames = []
-    while True:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(cv2.rotate(bgr, cv2.ROTATE_90_CLOCKWISE), cv2.COLOR_BGR2RGB))
-    stored = make_clip(tmp_path / "stored_sideways.mp4", frames)
-    phone = tmp_path / "phone.mp4"
-    subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-display_rotation", "90", "-i", str(stored), "-c", "copy",
-                    str(phone)], check=True)
-    res = run("analyze", phone, "-o", tmp_path / "out")
-    assert res.exit_code == 0, res.output
-    summary = json.loads((tmp_path / "out" / "phone" / "summary.json").read_text())
-    assert summary["video"]["rotation_deg"] == 270
-    assert (summary["video"]["width"], summary["video"]["height"]) == (480, 360)
-    assert summary["reps_found"] == 3
+# ------------------------------------------------------------------------------------------------ output folder
 
 
-def test_huge_resolution_is_downscaled(tmp_path: Path, good_clip: Path, make_clip) -> None:
-    cap = cv2.VideoCapture(str(good_clip))
-    frames = [cv2.resize(cv2.cvtColor(cap.read()[1], cv2.COLOR_BGR2RGB), (2880, 2160)) for _ in range(75)]
-    huge = make_clip(tmp_path / "huge.mp4", frames)
-    del frames
-    res = run("analyze", huge, "-o", tmp_path / "out")
-    assert res.exit_code == 0, res.output
-    summary = json.loads((tmp_path / "out" / "huge" / "summary.json").read_text())
-    assert summary["video"]["source_height"] == 2160 and summary["video"]["height"] == 720
-
-
-@pytest.mark.skipif(SHARED.is_dir() is False, reason="../shared/videos not present")
-def test_front_view_is_refused(tmp_path: Path) -> None:
-    res = run("analyze", SHARED / "front_view_3reps.mp4", "-o", tmp_path / "out")
-    assert res.exit_code == 1 and "not a side view" in error_lines(res)[0]
-
-
-def test_unwritable_output_dir(tmp_path: Path, good_clip: Path) -> None:
-    out = tmp_path / "locked"
-    out.mkdir()
-    out.chmod(0o500)
+@pytest.mark.slow
+def test_unwritable_output_dir(tmp_path: Path, short_clip: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
     try:
-        if os.access(out, os.W_OK):
-            pytest.skip("running as root: permissions do not block writes")
-        res = run("analyze", good_clip, "-o", out / "sub")
-        assert res.exit_code == 1 and str(good_clip) in error_lines(res)[0]
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as root (or with CAP_DAC_OVERRIDE): chmod 0o500 does not block writes")
+        res = run("analyze", short_clip, "-o", locked)
+        assert res.exit_code == 1, res.output
+        assert_one_line_error(res, short_clip, r"[Pp]ermission denied|not writable")
+        res = run("batch", short_clip.parent, "-o", locked, "--jobs", "1")
+        assert res.exit_code != 0
+        lines = error_lines(res)
+        assert len(lines) == 1 and str(locked) in lines[0] and "not writable" in lines[0]
+        assert not list(locked.iterdir())
     finally:
-        out.chmod(0o700)
+        locked.chmod(0o700)
 
 
-def test_output_dir_that_is_a_file(tmp_path: Path, good_clip: Path) -> None:
+@pytest.mark.slow
+def test_output_path_that_is_a_file(tmp_path: Path, short_clip: Path) -> None:
+    """Works as root too: a file where the output folder should be."""
     blocker = tmp_path / "out"
     blocker.write_text("a file where the output folder should be")
-    res = run("analyze", good_clip, "-o", blocker)
-    assert res.exit_code == 1
-    assert len(error_lines(res)) == 1 and str(good_clip) in error_lines(res)[0]
+    res = run("analyze", short_clip, "-o", blocker)
+    assert res.exit_code == 1, res.output
+    assert_one_line_error(res, short_clip, r"exists|[Nn]ot a directory")
+    res = run("batch", short_clip.parent, "-o", blocker, "--jobs", "1")
+    assert res.exit_code != 0
+    lines = error_lines(res)
+    assert len(lines) == 1 and str(blocker) in lines[0]
+    assert blocker.read_text().startswith("a file")
 
 
-@pytest.mark.parametrize("nasty", ["../../etc/passwd", "a/b", "..", "", ".", "CON", "x\x00y", "~/x"])
-def test_report_names_never_leave_the_output_folder(tmp_path: Path, nasty: str) -> None:
+NASTY = ["../../etc/passwd", "a/b", "..", "", ".", "CON", "x\x00y", "~/x", "..\\..\\x", "   ", "-rf",
+         "/abs/path.mp4", "a" * 300, "ü ß/…/émoji 🏋.mp4", ".hidden.mp4", "sub/../../up.mp4"]
+
+
+@pytest.mark.parametrize("nasty", NASTY)
+def test_safe_name_never_leaves_the_output_folder(tmp_path: Path, nasty: str) -> None:
     name = safe_name(nasty)
-    assert name and "/" not in name and name not in (".", "..")
-    assert (tmp_path / name).resolve().parent == tmp_path.resolve()
+    assert name and name not in (".", "..")
+    assert not set(name) & {"/", "\\", "\x00"} and not name.startswith((".", "~"))
+    assert len(name.encode()) <= 255
+    folder = tmp_path / name
+    assert folder.resolve().parent == tmp_path.resolve()
+    folder.mkdir()  # a name the file system takes
 
 
-def test_same_stem_in_two_folders_gets_two_reports(tmp_path: Path) -> None:
-    names = unique_names([tmp_path / "a" / "squat.mp4", tmp_path / "b" / "squat.mp4", tmp_path / "c.mp4"])
-    assert len(set(names.values())) == 3 and names[tmp_path / "c.mp4"] == "c"
+def test_unique_names_are_safe_and_distinct(tmp_path: Path) -> None:
+    clips = [tmp_path / "a" / "squat.mp4", tmp_path / "b" / "squat.mp4", tmp_path / "c.mp4",
+             tmp_path / "a b.mp4", tmp_path / "a_b.mp4", tmp_path / "x" / "..mp4", tmp_path / "y" / "..mp4"]
+    names = unique_names(clips)
+    assert set(names) == set(clips)
+    assert len(set(names.values())) == len(clips)
+    assert names[tmp_path / "c.mp4"] == "c"
+    for name in names.values():
+        assert (tmp_path / name).resolve().parent == tmp_path.resolve() and not name.startswith(".")
+    assert unique_names(clips) == names  # stable between runs: resuming finds the same folders
 
 
-def _summary(out: Path) -> dict[str, dict[str, str]]:
-    with open(out / "summary.csv", newline="") as fh:
-        return {row["report"] or Path(row["clip"]).name: row for row in csv.DictReader(fh)}
+@pytest.mark.xfail(strict=True, reason="unique_names compares folder names case-sensitively: 'Squat.mp4' and "
+                   "'squat.mp4' in two folders both get their bare stem, which is ONE folder on a "
+                   "case-insensitive file system (macOS, Windows), so one report silently replaces the other")
+def test_unique_names_distinct_ignoring_case(tmp_path: Path) -> None:
+    names = unique_names([tmp_path / "a" / "Squat.mp4", tmp_path / "b" / "squat.mp4"])
+    assert len({n.casefold() for n in names.values()}) == 2
 
 
-def test_batch_isolates_failures_and_resumes(tmp_path: Path, good_clip: Path) -> None:
-    inbox = tmp_path / "in"
-    bad = _bad_files(inbox, good_clip)
-    bad["image"].unlink()  # not a video extension: not picked up by the folder scan
-    shutil.copy(good_clip, inbox / "good.mp4")
-    (inbox / "nested").mkdir()
-    shutil.copy(good_clip, inbox / "nested" / "good.mp4")
+@pytest.mark.parametrize("name", ["../escape", "a/b", "..", ".", "/tmp/abs", "sub/../../escape", "x\x00y"])
+def test_write_report_refuses_a_name_that_leaves_outdir(tmp_path: Path, name: str) -> None:
     out = tmp_path / "out"
-    res = run("batch", inbox, "-o", out, "--jobs", "2")
-    assert res.exit_code == 0, res.output
-    rows = _summary(out)
-    assert len(rows) == 5
-    statuses = sorted(row["status"] for row in rows.values())
-    assert statuses == ["failed", "failed", "failed", "ok", "ok"]
-    for name in ("empty", "notes", "truncated"):
-        assert rows[name]["status"] == "failed" and f"{name}.mp4" in rows[name]["reason"]
-    index = (out / "index.html").read_text()
-    assert index.count("<section") == 5 and "report.png" in index
-    reports = sorted(p.name for p in out.iterdir() if p.is_dir())
-    assert len(reports) == 2 and all(r.startswith("good-") for r in reports)
-
-    # Rerun: finished clips are skipped, failed ones retried (and fail again).
-    res = run("batch", inbox, "-o", out, "--jobs", "2")
-    rows = _summary(out)
-    assert sorted(r["status"] for r in rows.values()) == ["failed", "failed", "failed", "skipped", "skipped"]
-
-    # A report whose summary.json is missing (killed mid-write) is not taken as done; leftovers are ignored.
-    victim = out / reports[0]
-    (victim / "summary.json").unlink()
-    (out / f".{reports[0]}.abc.tmp").mkdir()
-    res = run("batch", inbox, "-o", out, "--jobs", "1")
-    rows = _summary(out)
-    assert rows[reports[0]]["status"] == "ok" and rows[reports[1]]["status"] == "skipped"
-    assert (victim / "summary.json").exists()
-
-    res = run("batch", inbox, "-o", out, "--jobs", "2", "--force")
-    assert sorted(r["status"] for r in _summary(out).values()).count("ok") == 2
+    result = SimpleNamespace(clip=Path("clip.mp4"))  # refused before anything of the result is read
+    with pytest.raises(ValueError):
+        write_report(result, out, name=name)  # type: ignore[arg-type]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert not list(out.iterdir())
 
 
-def test_batch_from_a_list_file_with_a_missing_clip(tmp_path: Path, good_clip: Path) -> None:
-    listing = tmp_path / "clips.txt"
-    listing.write_text(f"# clips to analyse\n{good_clip}\nmissing.mp4\n")
-    res = run("batch", listing, "-o", tmp_path / "out", "--jobs", "1")
-    assert res.exit_code == 0, res.output
-    rows = _summary(tmp_path / "out")
-    assert rows["good_squat"]["status"] == "ok"
-    assert rows["missing"]["status"] == "failed" and "file not found" in rows["missing"]["reason"]
+# ------------------------------------------------------------------------------------------------ batch
 
 
-def test_two_people_in_view_are_reported(tmp_path: Path, make_clip, sample_clip: Path) -> None:
-    """Two squatters side by side: the clip is analysed (the tracker follows one) with a warning."""
-    other = ROOT / "sample_videos" / "no_wink" / "video.mp4"
-    caps = [cv2.VideoCapture(str(sample_clip)), cv2.VideoCapture(str(other))]
-    frames = []
-    while True:
-        reads = [cap.read() for cap in caps]
-        if not all(ok for ok, _ in reads):
-            break
-        frames.append(cv2.cvtColor(np.hstack([bgr for _, bgr in reads]), cv2.COLOR_BGR2RGB))
-    two = make_clip(tmp_path / "two.mp4", frames)
-    res = run("analyze", two, "-o", tmp_path / "out")
-    assert res.exit_code == 0, res.output
-    summary = json.loads((tmp_path / "out" / "two" / "summary.json").read_text())
-    assert any("2 people in view" in w for w in summary["warnings"])
-    assert summary["reps_found"] == 3
+@pytest.mark.slow
+def test_batch_isolates_bad_clips(tmp_path: Path, short_clip: Path, make_clip) -> None:
+    inbox = tmp_path / "in"
+    bad = {case: make_bad(case, inbox, short_clip, make_clip) for case in BAD_REASONS}
+    good = [Path(shutil.copy(short_clip, (inbox / sub).mkdir() or inbox / sub / "squat.mp4")) for sub in ("a", "b")]
+    listing = tmp_path / "clips.txt"  # a list file, so the .png is passed as a clip too
+    listing.write_text("# clips\n" + "".join(f"{p}\n" for p in [*good, *bad.values()]), encoding="utf-8")
+    out = tmp_path / "out"
+    res = run("batch", listing, "-o", out, "--jobs", "2")
+    assert res.exit_code == 0, res.output  # some clips are fine: not a failed batch
+    assert f"{len(good) + len(bad)} clips: 2 ok, 0 skipped, {len(bad)} failed" in res.stdout
+
+    rows = summary_rows(out)
+    assert set(rows) == {str(p) for p in [*good, *bad.values()]}
+    for clip in good:
+        row = rows[str(clip)]
+        assert row["status"] == "ok" and row["reason"] == "", row
+        assert int(row["reps_found"]) == REPS and row["verdict"]
+        assert (out / row["report"] / "summary.json").is_file()
+    assert rows[str(good[0])]["report"] != rows[str(good[1])]["report"]  # same stem, two folders
+    failed_lines = [line for line in res.stderr.splitlines() if line.startswith("failed: ")]
+    assert len(failed_lines) == len(bad)
+    for case, clip in bad.items():
+        row = rows[str(clip)]
+        assert row["status"] == "failed", row
+        assert str(clip) in row["reason"] and re.search(BAD_REASONS[case], row["reason"]), row["reason"]
+        assert "internal error" not in row["reason"]
+        assert f"failed: {row['reason']}" in failed_lines
+        assert not (out / row["report"]).exists()
+
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert index.count("<section") == len(rows)
+    for clip in [*good, *bad.values()]:
+        assert f"<h2>{clip.name}</h2>" in index
+    assert index.count('class="failed"') >= len(bad) and index.count("/report.png") >= 2
 
 
-def test_one_person_gives_no_crowd_warning(tmp_path: Path, good_clip: Path) -> None:
-    res = run("analyze", good_clip, "-o", tmp_path / "out")
-    summary = json.loads(next((tmp_path / "out").glob("*/summary.json")).read_text())
-    assert res.exit_code == 0 and not any("people in view" in w for w in summary["warnings"])
+@pytest.mark.slow
+def test_batch_of_only_bad_clips_fails(tmp_path: Path, short_clip: Path, make_clip) -> None:
+    inbox = tmp_path / "in"
+    clip = make_bad("text", inbox, short_clip, make_clip)
+    res = run("batch", inbox, "-o", tmp_path / "out", "--jobs", "1")
+    assert res.exit_code == 1
+    assert summary_rows(tmp_path / "out")[str(clip)]["status"] == "failed"
+
+
+@pytest.mark.slow
+def test_batch_resumes_and_redoes_half_written_reports(tmp_path: Path, short_clip: Path, make_clip) -> None:
+    inbox = tmp_path / "in"
+    clips = []
+    for sub in ("a", "b"):
+        (inbox / sub).mkdir(parents=True)
+        clips.append(Path(shutil.copy(short_clip, inbox / sub / "squat.mp4")))
+    clips.append(Path(shutil.copy(short_clip, inbox / "c.mp4")))
+    broken = make_bad("empty", inbox, short_clip, make_clip)
+    out = tmp_path / "out"
+
+    def batch(*extra: str) -> dict[str, dict[str, str]]:
+        res = run("batch", inbox, "-o", out, *extra)
+        assert res.exit_code == 0, res.output
+        assert (out / "index.html").read_text(encoding="utf-8").count("<section") == len(clips) + 1
+        rows = summary_rows(out)
+        assert set(rows) == {str(p) for p in [*clips, broken]}
+        assert rows[str(broken)]["status"] == "failed"
+        return rows
+
+    first = batch("--jobs", "2")
+    assert [first[str(c)]["status"] for c in clips] == ["ok"] * 3
+    folders = {str(c): out / first[str(c)]["report"] for c in clips}
+    assert len(set(folders.values())) == 3 and all(f.parent == out for f in folders.values())
+    stamps = {c: (f / "summary.json").stat().st_mtime_ns for c, f in folders.items()}
+
+    # Second run: finished clips are skipped (and keep their verdict), the failed one is tried again.
+    second = batch("--jobs", "2")
+    for c in clips:
+        row = second[str(c)]
+        assert row["status"] == "skipped" and "already done" in row["reason"]
+        assert row["verdict"] == first[str(c)]["verdict"] and row["reps_found"] == first[str(c)]["reps_found"]
+        assert (folders[str(c)] / "summary.json").stat().st_mtime_ns == stamps[str(c)]
+
+    # Half-written reports: (a) the folder without its summary.json, (b) only a leftover temporary folder.
+    a, b, c = (str(p) for p in clips)
+    (folders[a] / "summary.json").unlink()
+    leftover = out / f".{folders[b].name}.k3j9x.tmp"
+    shutil.move(folders[b], leftover)
+    third = batch("--jobs", "1")
+    assert third[a]["status"] == "ok" and third[b]["status"] == "ok" and third[c]["status"] == "skipped"
+    assert (folders[a] / "summary.json").is_file() and (folders[b] / "summary.json").is_file()
+    assert (folders[c] / "summary.json").stat().st_mtime_ns == stamps[c]
+
+    # --force redoes everything.
+    fourth = batch("--jobs", "2", "--force")
+    assert [fourth[str(p)]["status"] for p in clips] == ["ok"] * 3
+    assert all((folders[str(p)] / "summary.json").stat().st_mtime_ns != stamps[str(p)] for p in clips)
+    assert sorted(p.name for p in report_dirs(out)) == sorted(f.name for f in folders.values())
