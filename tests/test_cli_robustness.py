@@ -332,7 +332,8 @@ def test_batch_isolates_bad_clips(tmp_path: Path, short_clip: Path, make_clip) -
     inbox = tmp_path / "in"
     bad = {case: make_bad(case, inbox, short_clip, make_clip) for case in BAD_REASONS}
     good = [Path(shutil.copy(short_clip, (inbox / sub).mkdir() or inbox / sub / "squat.mp4")) for sub in ("a", "b")]
-    listing = tmp_path / "clips.txt"  # a list file, so the .png is passed as a clip too
+    bad["missing"] = inbox / "gone.mp4"  # listed, but not there
+    listing = tmp_path / "clips.txt"  # a list file, so the .png and the missing clip are passed too
     listing.write_text("# clips\n" + "".join(f"{p}\n" for p in [*good, *bad.values()]), encoding="utf-8")
     out = tmp_path / "out"
     res = run("batch", listing, "-o", out, "--jobs", "2")
@@ -352,7 +353,8 @@ def test_batch_isolates_bad_clips(tmp_path: Path, short_clip: Path, make_clip) -
     for case, clip in bad.items():
         row = rows[str(clip)]
         assert row["status"] == "failed", row
-        assert str(clip) in row["reason"] and re.search(BAD_REASONS[case], row["reason"]), row["reason"]
+        reason = BAD_REASONS.get(case, r"file not found")
+        assert str(clip) in row["reason"] and re.search(reason, row["reason"]), row["reason"]
         assert "internal error" not in row["reason"]
         assert f"failed: {row['reason']}" in failed_lines
         assert not (out / row["report"]).exists()
@@ -422,3 +424,32 @@ def test_batch_resumes_and_redoes_half_written_reports(tmp_path: Path, short_cli
     assert [fourth[str(p)]["status"] for p in clips] == ["ok"] * 3
     assert all((folders[str(p)] / "summary.json").stat().st_mtime_ns != stamps[str(p)] for p in clips)
     assert sorted(p.name for p in report_dirs(out)) == sorted(f.name for f in folders.values())
+
+
+# ------------------------------------------------------------------------------------------------ people in view
+
+
+@pytest.mark.slow
+def test_two_people_in_view_are_reported(tmp_path: Path, make_clip, sample_clip: Path) -> None:
+    """Two squatters side by side: the clip is analysed (the tracker follows one) with a warning."""
+    other = ROOT / "sample_videos" / "no_wink" / "video.mp4"
+    caps = [cv2.VideoCapture(str(sample_clip)), cv2.VideoCapture(str(other))]
+    frames = []
+    while True:
+        reads = [cap.read() for cap in caps]
+        if not all(ok for ok, _ in reads):
+            break
+        frames.append(cv2.cvtColor(np.hstack([bgr for _, bgr in reads]), cv2.COLOR_BGR2RGB))
+    two = make_clip(tmp_path / "two.mp4", frames)
+    res = run("analyze", two, "-o", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "out" / "two" / "summary.json").read_text())
+    assert any("2 people in view" in w for w in summary["warnings"])
+    assert summary["reps_found"] == 3
+
+
+@pytest.mark.slow
+def test_one_person_gives_no_crowd_warning(tmp_path: Path, short_clip: Path) -> None:
+    res = run("analyze", short_clip, "-o", tmp_path / "out")
+    summary = json.loads(next((tmp_path / "out").glob("*/summary.json")).read_text())
+    assert res.exit_code == 0 and not any("people in view" in w for w in summary["warnings"])
