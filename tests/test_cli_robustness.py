@@ -306,9 +306,6 @@ def test_unique_names_are_safe_and_distinct(tmp_path: Path) -> None:
     assert unique_names(clips) == names  # stable between runs: resuming finds the same folders
 
 
-@pytest.mark.xfail(strict=True, reason="unique_names compares folder names case-sensitively: 'Squat.mp4' and "
-                   "'squat.mp4' in two folders both get their bare stem, which is ONE folder on a "
-                   "case-insensitive file system (macOS, Windows), so one report silently replaces the other")
 def test_unique_names_distinct_ignoring_case(tmp_path: Path) -> None:
     names = unique_names([tmp_path / "a" / "Squat.mp4", tmp_path / "b" / "squat.mp4"])
     assert len({n.casefold() for n in names.values()}) == 2
@@ -456,8 +453,6 @@ def test_one_person_gives_no_crowd_warning(tmp_path: Path, short_clip: Path) -> 
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="find_clips scans the output folder too when it lies inside the source "
-                   "folder: a rerun with --overlay takes its own <report>/overlay.mp4 for a new clip")
 def test_batch_rerun_ignores_its_own_output_inside_the_source(tmp_path: Path, short_clip: Path) -> None:
     inbox = tmp_path / "videos"
     inbox.mkdir()

@@ -41,11 +41,16 @@ class ClipJob:
     models_dir: str | None = None
 
 
-def find_clips(source: Path) -> list[Path]:
-    """Videos under a folder (recursively, by extension, sorted), or the lines of a list file."""
+def find_clips(source: Path, exclude: Path | None = None) -> list[Path]:
+    """Videos under a folder (recursively, by extension, sorted), or the lines of a list file.
+
+    Hidden files and folders are skipped, and so is ``exclude`` (the batch's own output folder, when it
+    lies inside the source: its overlay.mp4 files are not new clips)."""
     if source.is_dir():
+        skip = exclude.resolve() if exclude is not None else None
         return sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS
-                      and not any(part.startswith(".") for part in p.relative_to(source).parts))
+                      and not any(part.startswith(".") for part in p.relative_to(source).parts)
+                      and not (skip is not None and p.resolve().is_relative_to(skip)))
     lines = source.read_text(encoding="utf-8").splitlines()
     base = source.parent
     clips = []

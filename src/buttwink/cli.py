@@ -200,7 +200,7 @@ def batch(
         raise _fail(f"{source}: not found", 2)
     try:
         settings = _settings(config, wink_threshold_deg=threshold_deg, cutoff_hz=cutoff_hz, max_height_px=max_height)
-        clips = find_clips(source)
+        clips = find_clips(source, exclude=outdir)
     except (OSError, ValueError) as exc:
         raise _fail(str(exc), 2) from None
     if not clips:

@@ -42,13 +42,14 @@ def safe_name(clip: Path | str) -> str:
 
 
 def unique_names(clips: list[Path]) -> dict[Path, str]:
-    """Folder names for many clips; clips sharing a stem get a short hash of their full path appended."""
+    """Folder names for many clips; clips whose names collide get a short hash of their full path appended.
+    Names are compared ignoring case, as macOS and Windows file systems do."""
     names = {clip: safe_name(clip) for clip in clips}
     counts: dict[str, int] = {}
     for name in names.values():
-        counts[name] = counts.get(name, 0) + 1
+        counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
     for clip, name in names.items():
-        if counts[name] > 1:
+        if counts[name.casefold()] > 1:
             digest = hashlib.sha1(str(clip.resolve()).encode()).hexdigest()[:6]
             names[clip] = f"{name}-{digest}"
     return names
