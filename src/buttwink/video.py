@@ -103,6 +103,15 @@ def _scaled_size(width: int, height: int, max_height: int | None) -> tuple[int, 
     return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2), scale
 
 
+def _count_remaining_frames(cap: cv2.VideoCapture, limit: int) -> int:
+    """Frames left in an open capture (at most ``limit``), without converting them."""
+    n = 0
+    with quiet_native_stderr():
+        while n < limit and cap.grab():
+            n += 1
+    return n
+
+
 def probe_video(path: Path | str, max_height: int | None = None) -> VideoInfo:
     """Open ``path``, decode its first frame, and describe the clip; raise :class:`VideoError` if unusable."""
     path = Path(path)
@@ -116,10 +125,14 @@ def probe_video(path: Path | str, max_height: int | None = None) -> VideoInfo:
         count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         rotation = _rotation(cap)
         fourcc = int(cap.get(cv2.CAP_PROP_FOURCC) or 0)
+        if not math.isfinite(fps) or fps <= 0 or fps > 1000:
+            raise VideoError(path, f"invalid frame rate ({fps})")
+        if count <= 0:
+            # Streamed WebM/Matroska (browser and screen recordings) carry no duration in the header and
+            # OpenCV reports a meaningless count: count the frames instead, stopping past the length limit.
+            count = 1 + _count_remaining_frames(cap, int(MAX_DURATION_S * fps) + 1)
     finally:
         cap.release()
-    if not math.isfinite(fps) or fps <= 0 or fps > 1000:
-        raise VideoError(path, f"invalid frame rate ({fps})")
     if count <= 1:
         raise VideoError(path, "a single image or a clip with no frames, not a video")
     if count / fps > MAX_DURATION_S:
