@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from buttwink.cli import app
 from buttwink.pipeline import PoseTrack, estimate_clip
-from buttwink.pose import LANDMARK_FIELDS, LANDMARK_NAMES, landmark_columns
+from buttwink.pose import LANDMARK_FIELDS, LANDMARK_NAMES, PoseOptions, landmark_columns
 from buttwink.video import probe_video
 
 
@@ -111,6 +111,13 @@ def test_without_contour_there_are_no_back_points(person_clip: Path, model_info)
     assert track.table[[c for c in track.table.columns if c.startswith("back_")]].isna().all().all()
     assert track.video["height"] == 240 and track.video["width"] == probe_video(person_clip, 240).width
     assert track.table["nose_y_px"].max() < 240
+
+
+def test_caller_options_are_left_as_given(person_clip: Path, model_info) -> None:
+    options = PoseOptions(with_masks=False, min_detection_confidence=0.4)
+    track = estimate_clip(person_clip, model=model_info, with_contour=True, pose_options=options, max_height=240)
+    assert options == PoseOptions(with_masks=False, min_detection_confidence=0.4)
+    assert track.table[[c for c in track.table.columns if c.startswith("back_")]].notna().any().any()
 
 
 def test_pose_command_writes_the_landmarks_file(person_clip: Path, model_info, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ rerun from that file without re-estimating.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -97,8 +97,7 @@ def estimate_clip(
     """
     info: VideoInfo = probe_video(video, max_height)
     model = model or ensure_model(variant, models_dir)
-    options = pose_options or PoseOptions()
-    options.with_masks = with_contour
+    options = replace(pose_options or PoseOptions(), with_masks=with_contour)
     poses: list[PoseFrame] = []
     contours: list[np.ndarray] = []
     # A few frames spread over the clip are kept to count the people in view (the tracker follows one).

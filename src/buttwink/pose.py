@@ -75,7 +75,7 @@ class PoseFrame:
         return self.values[i, :2]
 
 
-@dataclass
+@dataclass(frozen=True)
 class PoseOptions:
     """PoseLandmarker thresholds (0..1) and whether to output segmentation masks."""
 
@@ -83,7 +83,6 @@ class PoseOptions:
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     with_masks: bool = True
-    num_threads: int | None = None
 
 
 class PoseEstimator:
