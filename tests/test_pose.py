@@ -85,6 +85,14 @@ def test_landmarks_file_round_trip(track: PoseTrack, tmp_path: Path, suffix: str
         assert sidecar["model"]["sha256"] == track.model["sha256"]
 
 
+def test_csv_keeps_millisecond_times_late_in_a_long_clip(track: PoseTrack, tmp_path: Path) -> None:
+    late = track.table.copy()
+    late["time_s"] = 1799.0 + np.arange(len(late)) / 240.0  # 240 fps, near the 30 min limit
+    again = PoseTrack.load(PoseTrack(late, track.video, track.model).save(tmp_path / "late.csv"))
+    assert np.abs(again.table["time_s"].to_numpy() - late["time_s"].to_numpy()).max() < 1e-4
+    assert np.all(np.diff(again.table["time_s"].to_numpy()) > 0)
+
+
 @pytest.mark.parametrize("content", ["noise", "coffee"])
 def test_frames_without_a_person_are_nan_rows(tmp_path: Path, make_clip, model_info, content: str) -> None:
     if content == "noise":
