@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from buttwink.onset import detect_onset, fit_onset
+from buttwink.onset import bin_by_descent, detect_onset, fit_onset, locate_onset
 from buttwink.reps import segment_reps
 
 FS = 30.0
@@ -50,33 +50,39 @@ def test_segment_reps_ignores_small_dips() -> None:
     assert segment_reps(t, depth, min_range_deg=30) == []
 
 
-def _signals(depth: np.ndarray, onset_depth: float | None, wink: float, trend: float = 0.08
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """(posterior tilt, spine-to-pelvis flexion) for a rep: each its own linear descent trend (the pelvis
-    tilts forward as the trunk leans: posterior tilt falls) plus the wink growing linearly in depth from
-    ``onset_depth`` to the bottom: the pelvis tucks by ``wink`` and the spine flexes by as much."""
+def _tilt(depth: np.ndarray, onset_depth: float | None, wink: float, trend: float = 0.3) -> np.ndarray:
+    """Posterior pelvic tilt over one rep: a linear descent trend (the pelvis tilts forward as the trunk
+    leans: posterior tilt falls) plus the wink, growing linearly in depth from ``onset_depth`` to the bottom
+    and undone the same way on the ascent."""
     x = 90.0 - depth
     wink_part = np.zeros_like(depth)
     if onset_depth is not None and wink:
-        bottom = depth.min()
-        wink_part = wink * np.clip((onset_depth - depth) / (onset_depth - bottom), 0, 1)
-    return -0.3 * x + wink_part, trend * x + wink_part
+        wink_part = wink * np.clip((onset_depth - depth) / (onset_depth - depth.min()), 0, 1)
+    return -trend * x + wink_part
 
 
-def _detect(depth: np.ndarray, tilt: np.ndarray, flex: np.ndarray, threshold: float = 8.0):
+def _detect(depth: np.ndarray, tilt: np.ndarray, flex: np.ndarray | None = None, threshold: float = 8.0,
+            ascent: bool = True):
+    """Run the detector on one rep; without ``flex`` the spine flexes by as much as the pelvis tucks (the
+    thorax keeps its path) on top of its own gentle trend."""
     t = np.arange(depth.size) / FS
-    return detect_onset(t, depth, tilt, flex, 90 - depth, 25, int(np.argmin(depth)), threshold_deg=threshold)
+    bottom = int(np.argmin(depth))
+    end = depth.size - int(FS) if ascent else None  # the rep ends when standing is reached again
+    if flex is None:
+        flex = 0.08 * (90.0 - depth) + (tilt - _tilt(depth, None, 0.0))
+    return detect_onset(t, depth, tilt, flex, 90 - depth, 25, bottom, end, threshold_deg=threshold)
 
 
 @pytest.mark.parametrize(("onset_depth", "wink"), [(0.0, 15.0), (25.0, 12.0), (-5.0, 20.0)])
 def test_detect_onset_recovers_depth_and_size(onset_depth: float, wink: float) -> None:
     rng = np.random.default_rng(int(onset_depth + wink))
     _, depth = squat_depth(1, -20.0)
-    tilt, flex = _signals(depth, onset_depth, wink)
-    onset = _detect(depth, tilt + rng.normal(0, 0.5, depth.size), flex + rng.normal(0, 0.5, depth.size))
+    onset = _detect(depth, _tilt(depth, onset_depth, wink) + rng.normal(0, 0.5, depth.size))
     assert onset.wink
     assert onset.onset_depth_deg == pytest.approx(onset_depth, abs=3.0)
     assert onset.wink_deg == pytest.approx(wink, abs=3.0)
+    assert onset.descent_departure_deg == pytest.approx(wink, abs=3.0)
+    assert onset.ascent_departure_deg == pytest.approx(wink, abs=3.0)
     assert onset.onset_hip_flexion_deg == pytest.approx(90 - onset_depth, abs=4.0)
     assert depth[onset.onset_frame] <= onset.onset_depth_deg < depth[onset.onset_frame - 1]
     assert onset.confidence > 0.8
@@ -85,27 +91,75 @@ def test_detect_onset_recovers_depth_and_size(onset_depth: float, wink: float) -
 def test_detect_onset_no_wink_for_trends_only() -> None:
     rng = np.random.default_rng(1)
     _, depth = squat_depth(1, -20.0)
-    tilt, flex = _signals(depth, None, 0.0, trend=0.15)
-    onset = _detect(depth, tilt + rng.normal(0, 0.5, depth.size), flex + rng.normal(0, 0.5, depth.size))
+    onset = _detect(depth, _tilt(depth, None, 0.0, trend=0.15) + rng.normal(0, 0.5, depth.size))
     assert not onset.wink
     assert onset.wink_deg == 0.0 and onset.onset_time_s is None
     assert abs(onset.departure_deg) < 4.0
     assert onset.confidence > 0.5
 
 
-def test_detect_onset_spine_flexion_alone_is_not_a_wink() -> None:
+def test_a_bend_in_the_trend_does_not_pull_the_onset_early() -> None:
+    # The pelvis line stops tilting forward from 30° (a silhouette effect in deep hip flexion), then tucks
+    # sharply from parallel. The onset is the sharp corner, not the bend.
+    rng = np.random.default_rng(3)
+    _, depth = squat_depth(1, -20.0)
+    bend = 0.3 * np.clip(30.0 - depth, 0, None)
+    tilt = _tilt(depth, 0.0, 15.0) + bend + rng.normal(0, 0.5, depth.size)
+    arms_in_the_way = 0.08 * (90.0 - depth) + 3 * _tilt(depth, 40.0, 15.0)  # thorax line disturbed
+    onset = _detect(depth, tilt, arms_in_the_way)
+    assert onset.wink and "onset from pelvis bent-trend" in onset.model
+    assert onset.onset_depth_deg == pytest.approx(0.0, abs=4.0)
+
+
+def test_the_spine_flexion_locates_the_onset_when_it_agrees() -> None:
+    # The pelvis line stalls from 35° (the silhouette effect) and its tuck from 25° hardly shows a corner;
+    # the spine-to-pelvis flexion, which departs by as much, has the clean corner at 25°.
+    _, depth = squat_depth(1, -20.0)
+    stall = 0.3 * np.clip(35.0 - depth, 0, 25.0)
+    tilt = _tilt(depth, 25.0, 14.0) + stall
+    flex = 0.08 * (90.0 - depth) + _tilt(depth, 25.0, 14.0) - _tilt(depth, None, 0.0) + 0.6 * stall
+    onset = _detect(depth, tilt, flex)
+    assert onset.wink and "onset from flexion" in onset.model
+    assert onset.onset_depth_deg == pytest.approx(25.0, abs=3.0)
+
+
+def test_spine_flexion_alone_is_not_a_wink() -> None:
     # The spine flexes late but the pelvis keeps its trend: no posterior pelvic tilt, no butt wink.
     _, depth = squat_depth(1, -20.0)
-    tilt, _ = _signals(depth, None, 0.0)
-    _, flex = _signals(depth, 0.0, 15.0)
-    assert not _detect(depth, tilt, flex).wink
+    flex = 0.08 * (90.0 - depth) + _tilt(depth, 0.0, 15.0) - _tilt(depth, None, 0.0)
+    assert not _detect(depth, _tilt(depth, None, 0.0), flex).wink
+
+
+def test_frames_held_at_the_bottom_count_once() -> None:
+    x = np.array([0.0, 0.4, 1.2, 1.9, 5.0, 5.0, 5.0, 5.0])
+    xb, yb = bin_by_descent(x, 2 * x + np.array([0, 0, 0, 0, 1.0, -1.0, 3.0, 1.0]))
+    assert xb == pytest.approx([0.2, 1.55, 5.0]) and yb == pytest.approx([0.4, 3.1, 11.0])
+    assert bin_by_descent(np.array([np.nan, 1.0]), np.array([1.0, np.nan]))[0].size == 0
+
+
+def test_the_ascent_is_a_second_look_at_the_size() -> None:
+    # The size is the mean of the descent's and the ascent's departures; with independent noise in the two
+    # phases the mean scatters less than the descent alone.
+    _, depth = squat_depth(1, -20.0)
+    both, down = [], []
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        onset = _detect(depth, _tilt(depth, 0.0, 12.0) + rng.normal(0, 1.5, depth.size))
+        assert onset.departure_deg == pytest.approx((onset.descent_departure_deg + onset.ascent_departure_deg) / 2)
+        both.append(onset.departure_deg)
+        down.append(onset.descent_departure_deg)
+    assert np.std(both) < 0.9 * np.std(down)
+    assert np.mean(both) == pytest.approx(12.0, abs=1.5)
+    descent_only = _detect(depth, _tilt(depth, 0.0, 12.0), ascent=False)
+    assert descent_only.wink and np.isnan(descent_only.ascent_departure_deg)
+    assert descent_only.departure_deg == descent_only.descent_departure_deg
 
 
 def test_detect_onset_threshold_is_respected() -> None:
     _, depth = squat_depth(1, -20.0)
-    tilt, flex = _signals(depth, 0.0, 6.0)
-    assert not _detect(depth, tilt, flex, threshold=8.0).wink
-    assert _detect(depth, tilt, flex, threshold=4.0).wink
+    tilt = _tilt(depth, 0.0, 6.0)
+    assert not _detect(depth, tilt, threshold=8.0).wink
+    assert _detect(depth, tilt, threshold=4.0).wink
 
 
 def test_detect_onset_refuses_when_signal_missing() -> None:
@@ -118,3 +172,4 @@ def test_detect_onset_refuses_when_signal_missing() -> None:
 def test_fit_onset_needs_enough_range() -> None:
     x = np.linspace(0, 10, 30)
     assert fit_onset(x, x * 0.1) is None
+    assert locate_onset(x, x * 0.1) is None

@@ -1,26 +1,30 @@
 """Posterior-tilt onset detector.
 
-Two back signals from the silhouette are read in each rep's descent, both against how far the thigh has
-descended, ``x = top depth - depth`` (degrees of thigh angle), with a *hinge* model::
+The posterior pelvic tilt (``y``, degrees, posterior +) is read against how far the thigh has descended,
+``x = top depth - depth`` (degrees of thigh angle), first averaged in 1° bins of ``x`` so that the frames
+held at the bottom (or a slow part of the descent) count once, not once per frame. Two models are fitted:
 
-    y = a + b * x + c * max(0, x - x0) ** p,      c >= 0
+* **Whether, and how much**: a *hinge* on the rep's own linear trend::
 
-``a + b x`` is the rep's own descent trend (the pelvis tilts forward with the trunk and the spine flexes
-a little as people go down; that is not a wink); ``x0`` is where the signal leaves that trend. The fit
-searches ``x0`` on a 0.5° grid and ``p`` over a few shapes, and solves the rest by least squares.
+      y = a + b * x + c * max(0, x - x0) ** p,      c >= 0,  p in {1, 2}
 
-* **Whether, and how much** — from the pelvis: ``y = -pelvis_tilt_deg`` (posterior tilt +), ``p`` in
-  {1, 2}. Its departure at the bottom, ``D = c * (x_bottom - x0) ** p``, is the posterior pelvic tilt beyond
-  the trend: the wink's magnitude, the lab definition of butt wink made robust to the descent's own
-  tilt. A rep winks when ``D >= threshold``.
-* **Where it begins** — from the spine-to-pelvis flexion (``lumbar_flexion_deg``: upper-back line minus
-  pelvis line), ``p`` in {0.5, 1, 2}: its corner is sharper than the pelvis's, because the thorax keeps its
-  path while the pelvis tucks under. Its ``x0`` is the onset (the pelvis fit's ``x0`` if this fit fails).
+  ``a + b x`` is the rep's descent trend (the pelvis tilts forward with the trunk as people go down; that
+  is not a wink); the departure at the bottom, ``D = c * (x_bottom - x0) ** p``, is the posterior tilt
+  beyond the trend. It is fitted on the descent and, mirrored, on the ascent (the tuck undoes itself on the
+  way up), and the two looks are averaged: their noise is partly independent, so the mean is steadier
+  than either. A rep winks when the mean ``D >= threshold``; ``wink_deg`` is that mean.
+* **Where it begins**: the same hinge with a concave shape allowed (``p`` in {0.5, 1, 2}: a pelvis can
+  tuck quickly and then level off) on a trend that may *bend once* earlier (``+ e * max(0, x - x1)``,
+  ``x1 <= x0 - 4°``, either way). A silhouette's pelvis line often stops following the trend smoothly in
+  deep hip flexion (the buttock rolls into the traced edge); a straight trend then sees a slow early "wink",
+  whereas the bend absorbs it and leaves ``x0`` at the sharp corner where the tuck starts. Fitted on the
+  descent only; its ``x0`` is the onset.
 
-Both fits read despiked but unfiltered series: a low-pass would round the corner and move it earlier.
-The confidence is ``2 * Phi(|D - threshold| / se(D)) - 1`` (how surely D lies on its side of the threshold
-given the fit's residual noise), times the fraction of descent frames with a valid signal. Onset depth is
-``top - x0``; onset time is when the smoothed depth first reaches it.
+All fits read despiked but unfiltered series: a low-pass would round the corner and move it earlier.
+The confidence is ``2 * Phi(|D - threshold| / se) - 1`` (how surely D lies on its side of the threshold),
+with ``se`` from both fits' residual noise and the disagreement between descent and ascent, times the
+fraction of descent frames with a valid signal. Onset depth is ``top - x0``; onset time is when the
+smoothed depth first reaches it.
 """
 
 from __future__ import annotations
@@ -30,14 +34,22 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
-#: Shapes of the departure after the onset: concave (fast then levelling off), linear, convex.
+#: Shapes of the departure in the decision fit: linear, convex (slow start).
 TILT_POWERS = (1.0, 2.0)
+#: Shapes allowed when locating the onset: concave (fast start, then levelling off), linear, convex.
+ONSET_POWERS = (0.5, 1.0, 2.0)
 #: Degrees of descent the trend needs before an onset can be placed.
 MIN_TREND_SPAN_DEG = 15.0
-#: The flexion corner may precede the pelvis's own departure point by at most this much (degrees): a spine
-#: that flexes long before the pelvis tucks is the descent trend, not the wink.
-MAX_LEAD_DEG = 5.0
-FLEXION_POWERS = (0.5, 1.0, 2.0)
+#: Bin width (degrees of thigh descent) for averaging frames before the fits.
+BIN_DEG = 1.0
+#: An onset is not placed above this thigh angle (degrees above horizontal): posterior tilt that starts
+#: while the thigh is still that upright is the descent's own posture, not the bottom-of-squat tuck.
+MAX_ONSET_DEPTH_DEG = 50.0
+#: The trend's free bend lies at least this far (degrees) before the onset, and this far after the top.
+BEND_GAP_DEG = 4.0
+BEND_START_DEG = 8.0
+#: The flexion locates the onset when its departure is within this fraction of the pelvis's.
+FLEXION_AGREEMENT = 0.3
 
 
 @dataclass
@@ -46,9 +58,10 @@ class Onset:
 
     wink: bool
     wink_deg: float  # departure at the bottom when wink, else 0
-    departure_deg: float  # departure at the bottom (always reported)
+    departure_deg: float  # posterior tilt beyond the trend at the bottom, mean of descent and ascent
     confidence: float  # 0..1
-    flexion_departure_deg: float = float("nan")  # spine-to-pelvis flexion beyond its trend at the bottom
+    descent_departure_deg: float = float("nan")
+    ascent_departure_deg: float = float("nan")  # NaN when the ascent could not be read
     onset_frame: int | None = None
     onset_time_s: float | None = None
     onset_depth_deg: float | None = None
@@ -58,6 +71,17 @@ class Onset:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+def bin_by_descent(x: np.ndarray, y: np.ndarray, width: float = BIN_DEG) -> tuple[np.ndarray, np.ndarray]:
+    """Means of ``x`` and ``y`` in bins of ``width`` degrees of ``x`` (finite pairs only), sorted by ``x``."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = np.asarray(x, float)[ok], np.asarray(y, float)[ok]
+    if x.size == 0:
+        return x, y
+    key = np.floor(x / width).astype(np.int64)
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return np.bincount(inverse, x) / counts, np.bincount(inverse, y) / counts
 
 
 def _fit_hinge(x: np.ndarray, y: np.ndarray, x0: float, power: float) -> tuple[float, np.ndarray, np.ndarray]:
@@ -71,12 +95,18 @@ def _fit_hinge(x: np.ndarray, y: np.ndarray, x0: float, power: float) -> tuple[f
     return float(resid @ resid), coef, design
 
 
+def _x0_grid(x: np.ndarray, min_trend_span: float, min_tail_span: float, min_tail_points: int, x0_min: float,
+             step: float) -> np.ndarray:
+    grid = np.arange(max(x.min() + min_trend_span, x0_min), x.max() - min_tail_span, step)
+    return np.array([x0 for x0 in grid if np.count_nonzero(x > x0) >= min_tail_points])
+
+
 def fit_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = TILT_POWERS,
               min_trend_span: float = MIN_TREND_SPAN_DEG, min_tail_span: float = 3.0, min_tail_points: int = 4,
               x0_min: float = -np.inf, step: float = 0.5) -> dict[str, float] | None:
-    """Best hinge fit of ``y`` against ``x`` (degrees descended). Returns x0, power, departure, se, sse.
+    """Best hinge on a linear trend of ``y`` against ``x`` (degrees descended): x0, power, departure, se, sse.
 
-    The trend needs ``min_trend_span`` degrees of descent before the onset, and the wink at least
+    The trend needs ``min_trend_span`` degrees of descent before the onset, and the departure at least
     ``min_tail_span`` degrees and ``min_tail_points`` samples after it, so one noisy sample at the bottom
     cannot make a wink.
     """
@@ -87,15 +117,12 @@ def fit_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = TILT_
     x_bottom = float(x.max())
     best: dict[str, float] | None = None
     for power in powers:
-        for x0 in np.arange(max(x.min() + min_trend_span, x0_min), x_bottom - min_tail_span, step):
-            if np.count_nonzero(x > x0) < min_tail_points:
-                continue
+        for x0 in _x0_grid(x, min_trend_span, min_tail_span, min_tail_points, x0_min, step):
             sse, coef, design = _fit_hinge(x, y, float(x0), power)
             if best is None or sse < best["sse"]:
                 dof = max(1, len(x) - 4)
-                sigma2 = sse / dof
                 try:
-                    cov = sigma2 * np.linalg.inv(design.T @ design)
+                    cov = sse / dof * np.linalg.inv(design.T @ design)
                     se_c = float(np.sqrt(max(cov[2, 2], 0.0)))
                 except np.linalg.LinAlgError:
                     se_c = float("inf")
@@ -103,6 +130,72 @@ def fit_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = TILT_
                 best = {"x0": float(x0), "power": float(power), "departure": float(coef[2] * lever),
                         "se": float(se_c * lever), "sse": sse, "slope": float(coef[1])}
     return best
+
+
+def _batched_hinges(x: np.ndarray, y: np.ndarray, x0s: np.ndarray, ps: np.ndarray, x1s: np.ndarray | None
+                    ) -> tuple[int, float, float]:
+    """Least-squares fits of many hinge models at once (one per row of ``x0s``/``ps``/``x1s``; the bend
+    column is left out when ``x1s`` is None). Returns the best index, its SSE (inf: none admissible) and
+    its hinge departure at the bottom."""
+    k, n = len(x0s), len(x)
+    columns = [np.ones((k, n)), np.broadcast_to(x, (k, n))]
+    if x1s is not None:
+        columns.append(np.maximum(0.0, x[None, :] - x1s[:, None]))
+    columns.append(np.maximum(0.0, x[None, :] - x0s[:, None]) ** ps[:, None])
+    design = np.stack(columns, axis=2)
+    gram = design.transpose(0, 2, 1) @ design
+    rhs = design.transpose(0, 2, 1) @ y
+    solvable = np.abs(np.linalg.det(gram)) > 1e-9
+    coef = np.zeros((k, design.shape[2]))
+    coef[solvable] = np.linalg.solve(gram[solvable], rhs[solvable][..., None])[..., 0]
+    sse = np.sum((y[None, :] - np.einsum("knj,kj->kn", design, coef)) ** 2, axis=1)
+    departure = coef[:, -1] * (x.max() - x0s) ** ps
+    sse[~solvable | (coef[:, -1] < 0)] = np.inf
+    best = int(np.argmin(sse))
+    return best, float(sse[best]), float(departure[best])
+
+
+def locate_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = ONSET_POWERS,
+                 min_trend_span: float = MIN_TREND_SPAN_DEG, x0_min: float = -np.inf, step: float = 1.0,
+                 bend_step: float = 2.0) -> dict[str, float] | None:
+    """Where ``y`` leaves its trend toward posterior tilt: the hinge ``x0`` of
+    ``a + b x + c max(0, x - x0) ** p`` (``c >= 0``), or of the same with one bend in the trend,
+    ``+ e max(0, x - x1)`` (``e`` either sign, ``x1 <= x0 - BEND_GAP_DEG``), whichever the Bayesian
+    information criterion prefers: a bend must earn its two extra parameters. Least squares over the grid
+    of ``x0``, ``x1`` and ``p``.
+
+    Returns x0, x1 (NaN without a bend), power and the hinge's departure, or None when the descent is too
+    short."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if len(x) < 8 or np.ptp(x) < 2 * min_trend_span:
+        return None
+    plain = [(x0, p) for p in powers for x0 in _x0_grid(x, min_trend_span, 3.0, 4, x0_min, step)]
+    if not plain:
+        return None
+    x0s, ps = (np.array(v, float) for v in zip(*plain, strict=True))
+    k, sse, departure = _batched_hinges(x, y, x0s, ps, None)
+    best = {"x0": float(x0s[k]), "x1": float("nan"), "power": float(ps[k]), "sse": sse, "departure": departure}
+    bent = [(x0, x1, p) for x0, p in plain for x1 in np.arange(x.min() + BEND_START_DEG, x0 - BEND_GAP_DEG,
+                                                                    bend_step)]
+    if bent:
+        bx0, bx1, bp = (np.array(v, float) for v in zip(*bent, strict=True))
+        kb, sse_b, dep_b = _batched_hinges(x, y, bx0, bp, bx1)
+        n = len(x)
+        if np.isfinite(sse_b) and (not np.isfinite(sse) or
+                                   n * np.log(max(sse, 1e-12) / max(sse_b, 1e-12)) > 2 * np.log(n)):
+            best = {"x0": float(bx0[kb]), "x1": float(bx1[kb]), "power": float(bp[kb]), "sse": sse_b,
+                    "departure": dep_b}
+    return best if np.isfinite(best["sse"]) else None
+
+
+def _phase_fit(depth: np.ndarray, tilt: np.ndarray) -> tuple[dict[str, float] | None, float, np.ndarray,
+                                                              np.ndarray]:
+    top = float(np.nanmax(depth))
+    xb, yb = bin_by_descent(top - depth, tilt)
+    if xb.size == 0:
+        return None, top, xb, yb
+    return fit_onset(xb, yb, powers=TILT_POWERS, x0_min=top - MAX_ONSET_DEPTH_DEG), top, xb, yb
 
 
 def detect_onset(
@@ -113,49 +206,69 @@ def detect_onset(
     hip_flexion_deg: np.ndarray,
     start: int,
     bottom: int,
+    end: int | None = None,
     *,
     threshold_deg: float = 8.0,
 ) -> Onset:
-    """Find the posterior-tilt onset in the descent ``start..bottom`` (frame indices, inclusive).
+    """Find the posterior-tilt onset in the descent ``start..bottom`` (frame indices, inclusive); the ascent
+    ``bottom..end`` is a second look at the size when given.
 
     ``depth_deg`` is smoothed; ``posterior_tilt_deg`` (minus the pelvis tilt: posterior +) and
-    ``flexion_deg`` (spine-to-pelvis flexion, flexion +) are despiked, unfiltered series for the clip.
+    ``flexion_deg`` (spine-to-pelvis flexion, flexion +) are the despiked, unfiltered series for the clip.
     """
+    depth_all = np.asarray(depth_deg, float)
+    tilt_all = np.asarray(posterior_tilt_deg, float)
     seg = slice(start, bottom + 1)
-    depth = np.asarray(depth_deg, float)[seg]
-    tilt = np.asarray(posterior_tilt_deg, float)[seg]
-    flex = np.asarray(flexion_deg, float)[seg]
+    depth, tilt = depth_all[seg], tilt_all[seg]
     valid = np.isfinite(depth) & np.isfinite(tilt)
     coverage = float(valid.mean()) if valid.size else 0.0
     if coverage < 0.6:
         return Onset(False, 0.0, float("nan"), 0.0, reason=f"back contour valid in only {coverage:.0%} of the "
                                                           "descent")
-    top = float(np.nanmax(depth))
-    x = top - depth
-    fit = fit_onset(x, tilt, powers=TILT_POWERS)
-    if fit is None:
+    down, top, xb, yb = _phase_fit(depth, tilt)
+    if down is None:
         return Onset(False, 0.0, float("nan"), 0.0, reason="descent too short to separate trend from onset")
-    departure = fit["departure"]
-    se = max(fit["se"], 0.5)
+    up = None
+    if end is not None and end > bottom:
+        up_seg = slice(bottom, end + 1)
+        up_valid = np.isfinite(depth_all[up_seg]) & np.isfinite(tilt_all[up_seg])
+        if up_valid.mean() >= 0.6:
+            up = _phase_fit(depth_all[up_seg], tilt_all[up_seg])[0]
+    if up is not None:
+        departure = (down["departure"] + up["departure"]) / 2
+        se = float(np.hypot(np.hypot(down["se"], up["se"]), down["departure"] - up["departure"]) / 2)
+        model = f"tilt hinge p={down['power']:g} (descent), p={up['power']:g} (ascent)"
+    else:
+        departure, se = down["departure"], down["se"]
+        model = f"tilt hinge p={down['power']:g} (descent only)"
+    se = max(se, 0.5)
     conf = float((2 * stats.norm.cdf(abs(departure - threshold_deg) / se) - 1) * coverage)
-    model = f"tilt hinge p={fit['power']:g}"
-    x0 = fit["x0"]
-    located = fit_onset(x, flex, powers=FLEXION_POWERS, x0_min=x0 - MAX_LEAD_DEG)
-    flex_departure = located["departure"] if located is not None else float("nan")
+    up_departure = up["departure"] if up is not None else float("nan")
     if departure < threshold_deg:
-        return Onset(False, 0.0, departure, conf, flex_departure, model=model)
-    if located is not None and located["departure"] > 0:
-        x0 = located["x0"]
-        model += f"; onset from flexion hinge p={located['power']:g}"
+        return Onset(False, 0.0, departure, conf, down["departure"], up_departure, model=model)
+    # Where: from the spine-to-pelvis flexion when it departs by about as much as the pelvis tucks (the
+    # thorax kept its path, so its corner is the tuck's own), else from the pelvis alone.
+    signal, located = "pelvis", None
+    xf, yf = bin_by_descent(top - depth, np.asarray(flexion_deg, float)[seg])
+    flex_fit = fit_onset(xf, yf, powers=TILT_POWERS, x0_min=top - MAX_ONSET_DEPTH_DEG) if xf.size else None
+    if flex_fit is not None and abs(flex_fit["departure"] - down["departure"]) <= FLEXION_AGREEMENT * down["departure"]:
+        located = locate_onset(xf, yf, x0_min=top - MAX_ONSET_DEPTH_DEG)
+        signal = "flexion"
+    if located is None:
+        signal, located = "pelvis", locate_onset(xb, yb, x0_min=top - MAX_ONSET_DEPTH_DEG)
+    x0 = located["x0"] if located is not None else down["x0"]
+    if located is not None:
+        bend = "bent-trend" if np.isfinite(located["x1"]) else "straight-trend"
+        model += f"; onset from {signal} {bend} hinge p={located['power']:g}"
     onset_depth = top - x0
     reached = np.flatnonzero(np.isfinite(depth) & (depth <= onset_depth))
     idx = start + int(reached[0]) if reached.size else bottom
-    full_depth = np.asarray(depth_deg, float)
     t = np.asarray(time_s, float)
     # Interpolate the crossing time between the two frames around it.
     onset_time = float(t[idx])
-    if idx > start and np.isfinite(full_depth[idx - 1]) and full_depth[idx - 1] != full_depth[idx]:
-        frac = (full_depth[idx - 1] - onset_depth) / (full_depth[idx - 1] - full_depth[idx])
+    if idx > start and np.isfinite(depth_all[idx - 1]) and depth_all[idx - 1] != depth_all[idx]:
+        frac = (depth_all[idx - 1] - onset_depth) / (depth_all[idx - 1] - depth_all[idx])
         onset_time = float(t[idx - 1] + np.clip(frac, 0, 1) * (t[idx] - t[idx - 1]))
     hip = float(np.asarray(hip_flexion_deg, float)[idx])
-    return Onset(True, departure, departure, conf, flex_departure, idx, onset_time, float(onset_depth), hip, model)
+    return Onset(True, departure, departure, conf, down["departure"], up_departure, idx, onset_time,
+                 float(onset_depth), hip, model)

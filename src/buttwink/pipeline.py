@@ -134,7 +134,7 @@ ANGLE_COLUMNS = (
     "lumbopelvic_angle_deg",
 )
 #: The onset detector's signals: the posterior pelvic tilt (minus ``pelvis_tilt_deg``) decides whether a rep
-#: winks and by how much; the spine-to-pelvis flexion locates where it begins.
+#: winks and by how much; the spine-to-pelvis flexion, when it agrees, locates where it begins.
 WINK_SIGNAL = "posterior_pelvic_tilt_deg"
 ONSET_SIGNAL = "lumbar_flexion_deg"
 
@@ -201,7 +201,7 @@ def measure_reps(frames: pd.DataFrame, settings: Settings, view_yaw_deg: float =
             onset = detect_onset(time_s, frames["depth_deg"].to_numpy(float),
                                  frames[f"{WINK_SIGNAL}_despiked"].to_numpy(float),
                                  frames[f"{ONSET_SIGNAL}_despiked"].to_numpy(float),
-                                 frames["hip_flexion_deg"].to_numpy(float), rep.start, rep.bottom,
+                                 frames["hip_flexion_deg"].to_numpy(float), rep.start, rep.bottom, rep.end,
                                  threshold_deg=settings.wink_threshold_deg)
             onset.confidence *= view_confidence(view_yaw_deg)
         else:
