@@ -34,8 +34,15 @@ ONSET_DEPTHS = (30.0, 15.0, 0.0, -8.0)
 YAWS = (0.0, 10.0, 20.0)
 
 
+ARMS = ("forward", "bar", "hips")
+TRUNK_LEANS = (32.0, 40.0, 48.0)
+BOTTOM_DEPTHS = (-14.0, -20.0, -25.0)
+
+
 def grid(mode: str) -> list[dict[str, float | str | int]]:
-    """Clip parameter sets: the full product, or a balanced subset (yaw/facing cycled)."""
+    """Clip parameter sets: the full product of wink size, onset depth and yaw, or a balanced subset (yaw and
+    facing cycled). Every clip also gets an arm position, trunk lean and bottom depth, cycled so that each
+    value meets every wink size and yaw: the detector is scored on varied squats, not one body motion."""
     combos = []
     if mode == "full":
         for k, (wink, onset, yaw) in enumerate(itertools.product(WINK_SIZES, ONSET_DEPTHS, YAWS)):
@@ -47,6 +54,10 @@ def grid(mode: str) -> list[dict[str, float | str | int]]:
                            "facing": "right" if (k // 3) % 2 == 0 else "left", "seed": 100 + k})
         if mode == "quick":
             combos = combos[::4]
+    for k, combo in enumerate(combos):
+        combo["arms"] = ARMS[(k // 3) % len(ARMS)]
+        combo["lean"] = TRUNK_LEANS[(k // 5) % len(TRUNK_LEANS)]
+        combo["depth"] = BOTTOM_DEPTHS[(k // 7) % len(BOTTOM_DEPTHS)]
     return combos
 
 
@@ -58,9 +69,10 @@ def run_one(params: dict[str, float | str | int], workdir: str, width: int, heig
     from buttwink.synth import CameraParams, SquatParams, render_clip
     from buttwink.validation import score_clip
 
-    name = "w{wink:g}_o{onset:g}_y{yaw:g}_{facing}".format(**params)
-    squat = SquatParams(reps=2, depth_deg=-20.0, wink_deg=float(params["wink"]),
-                        onset_depth_deg=float(params["onset"]))
+    name = "w{wink:g}_o{onset:g}_y{yaw:g}_{facing}_{arms}".format(**params)
+    squat = SquatParams(reps=2, depth_deg=float(params["depth"]), wink_deg=float(params["wink"]),
+                        onset_depth_deg=float(params["onset"]), trunk_lean_deg=float(params["lean"]),
+                        arms=str(params["arms"]))  # type: ignore[arg-type]
     camera = CameraParams(width=width, height=height, fps=30.0, yaw_deg=float(params["yaw"]),
                           facing=str(params["facing"]), noise_sigma=2.0)
     rendered = render_clip(Path(workdir) / name, squat, camera, seed=int(params["seed"]))
@@ -71,7 +83,7 @@ def run_one(params: dict[str, float | str | int], workdir: str, width: int, heig
     matched, corr = score_clip(result.reps, result.frames, rendered.reps, rendered.truth,
                                settings.wink_threshold_deg)
     matched.insert(0, "clip", name)
-    for key in ("wink", "onset", "yaw", "facing"):
+    for key in ("wink", "onset", "yaw", "facing", "arms", "lean", "depth"):
         matched[key] = params[key]
     return matched, corr, seconds
 
@@ -114,11 +126,14 @@ def main() -> int:
                                                              lambda e: np.nanmedian(np.abs(e)) if e.notna().any()
                                                              else np.nan))
     print(by_size.to_string(float_format=lambda v: f"{v:.2f}"))
-    print("\nBy camera yaw:")
-    by_yaw = reps.groupby("yaw").agg(reps=("correct", "size"), correct=("correct", "mean"),
-                                     max_abs_onset_err=("onset_depth_error_deg",
-                                                        lambda e: np.nanmax(np.abs(e)) if e.notna().any() else np.nan))
-    print(by_yaw.to_string(float_format=lambda v: f"{v:.2f}"))
+    within8 = ("onset_depth_error_deg", lambda e: (e.dropna().abs() <= 8).mean() if e.notna().any() else np.nan)
+    for key, title in (("yaw", "camera yaw"), ("arms", "arm position")):
+        print(f"\nBy {title}:")
+        table = reps.groupby(key).agg(reps=("correct", "size"), correct=("correct", "mean"),
+                                      onset_within_8=within8,
+                                      max_abs_onset_err=("onset_depth_error_deg",
+                                                         lambda e: np.nanmax(np.abs(e)) if e.notna().any() else np.nan))
+        print(table.to_string(float_format=lambda v: f"{v:.2f}"))
     err = reps["onset_depth_error_deg"].dropna().abs()
     accuracy = reps["correct"].mean()
     within = (err <= 8.0).mean() if len(err) else float("nan")

@@ -14,11 +14,15 @@ held at the bottom (or a slow part of the descent) count once, not once per fram
   way up), and the two looks are averaged: their noise is partly independent, so the mean is steadier
   than either. A rep winks when the mean ``D >= threshold``; ``wink_deg`` is that mean.
 * **Where it begins**: the same hinge with a concave shape allowed (``p`` in {0.5, 1, 2}: a pelvis can
-  tuck quickly and then level off) on a trend that may *bend once* earlier (``+ e * max(0, x - x1)``,
-  ``x1 <= x0 - 4°``, either way). A silhouette's pelvis line often stops following the trend smoothly in
-  deep hip flexion (the buttock rolls into the traced edge); a straight trend then sees a slow early "wink",
-  whereas the bend absorbs it and leaves ``x0`` at the sharp corner where the tuck starts. Fitted on the
-  descent only; its ``x0`` is the onset.
+  tuck quickly and then level off), on a trend that may *bend once* earlier (``+ e * max(0, x - x1)``,
+  ``x1 <= x0 - 4°``, either way) when the Bayesian information criterion says the bend earns its two
+  parameters. A silhouette's pelvis line often stops following the trend in deep hip flexion (the buttock
+  rolls into the traced edge); a straight trend then sees a slow early "wink", whereas the bend absorbs it
+  and leaves ``x0`` at the corner where the tuck starts. The signal is the spine-to-pelvis flexion
+  (``lumbar_flexion_deg``) when its own departure is within 30 % of the pelvis's: the thorax kept its path,
+  so the flexion's corner is the tuck's, and it has no such stall. Otherwise (arms or a bar behind the
+  upper back, an oblique view) the thorax line is disturbed and the pelvis alone locates the onset.
+  Fitted on the descent only; ``x0`` is the onset, never above ``MAX_ONSET_DEPTH_DEG`` of thigh angle.
 
 All fits read despiked but unfiltered series: a low-pass would round the corner and move it earlier.
 The confidence is ``2 * Phi(|D - threshold| / se) - 1`` (how surely D lies on its side of the threshold),
