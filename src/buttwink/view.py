@@ -22,7 +22,7 @@ SHOULDER_WIDTH_RATIO = 0.65
 MIN_IN_FRAME = 0.75
 MAX_USABLE_YAW_DEG = 50.0
 #: Beyond this estimated angle off the side view, our ground-truth validation shows wink calls and onset
-#: depths degrade (benchmarks/accuracy.py: at 20° of camera yaw, half the no-wink reps were called winks).
+#: depths degrade (benchmarks/accuracy.py: at 20° of camera yaw, half the 5° tucks were called winks).
 WARN_YAW_DEG = 15.0
 
 
