@@ -239,6 +239,11 @@ def test_non_ascii_path_with_spaces(tmp_path: Path, short_clip: Path) -> None:
     assert summary["clip"] == str(clip) and summary["reps_found"] == REPS
     assert {"report.png", "frames.csv", "reps.csv", "summary.json", "landmarks.parquet"} <= {
         p.name for p in reports[0].iterdir()}
+    reps = pd.read_csv(reports[0] / "reps.csv")
+    assessed = reps[reps["status"] == "ok"]
+    assert len(assessed) and assessed["ascent_departure_deg"].notna().all()
+    assert np.allclose(assessed["departure_deg"],
+                       (assessed["descent_departure_deg"] + assessed["ascent_departure_deg"]) / 2, atol=1e-3)
 
 
 # ------------------------------------------------------------------------------------------------ output folder
