@@ -183,3 +183,17 @@ def test_streamed_clip_without_duration_in_header_is_read(tmp_path: Path, make_c
     assert frames[-1].time_s == pytest.approx(11 / 30, abs=0.01)
     info = probe_video(streamed)
     assert info.frame_count == 12 and info.duration_s == pytest.approx(0.4, abs=0.04)
+
+
+def test_frames_from_a_probed_clip_are_not_probed_again(tmp_path: Path, make_clip,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    clip = make_clip(tmp_path / "c.mp4", _marked_frames(6), fps=30.0)
+    info = probe_video(clip, max_height=32)
+    expected = [(f.index, f.time_s, f.rgb.shape) for f in iter_frames(clip, max_height=32)]
+
+    def no_probe(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("probed again")
+
+    monkeypatch.setattr("buttwink.video.probe_video", no_probe)
+    assert [(f.index, f.time_s, f.rgb.shape) for f in iter_frames(info)] == expected
+    assert expected[0][2][0] == info.height == 32

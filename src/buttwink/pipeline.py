@@ -104,7 +104,7 @@ def estimate_clip(
     sample_at = set(np.linspace(0, max(info.frame_count - 1, 0), PEOPLE_SAMPLES).round().astype(int).tolist())
     samples: list[np.ndarray] = []
     with PoseEstimator(model, options) as estimator:
-        for frame in iter_frames(info.path, max_height):
+        for frame in iter_frames(info):
             if frame.index in sample_at:
                 samples.append(frame.rgb)
             pose = estimator.process(frame)

@@ -145,13 +145,15 @@ def probe_video(path: Path | str, max_height: int | None = None) -> VideoInfo:
     return VideoInfo(path, fps, count, count / fps, width, height, src_w, src_h, rotation, scale, codec)
 
 
-def iter_frames(path: Path | str, max_height: int | None = None) -> Iterator[Frame]:
+def iter_frames(video: Path | str | VideoInfo, max_height: int | None = None) -> Iterator[Frame]:
     """Stream the clip's frames as RGB uint8, rotated upright and downscaled to ``max_height`` pixels.
 
-    Times come from the container timestamps (seconds from the first frame); a frame whose timestamp is
-    missing or not increasing gets the previous time plus one nominal frame interval.
+    ``video`` is a path, or the :class:`VideoInfo` a caller already has from :func:`probe_video` (then the
+    clip is not probed again, and its size stands in for ``max_height``). Times come from the container
+    timestamps (seconds from the first frame); a frame whose timestamp is missing or not increasing gets the
+    previous time plus one nominal frame interval.
     """
-    info = probe_video(path, max_height)
+    info = video if isinstance(video, VideoInfo) else probe_video(video, max_height)
     cap = _open(info.path)
     step = 1.0 / info.fps
     try:
