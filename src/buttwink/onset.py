@@ -88,17 +88,6 @@ def bin_by_descent(x: np.ndarray, y: np.ndarray, width: float = BIN_DEG) -> tupl
     return np.bincount(inverse, x) / counts, np.bincount(inverse, y) / counts
 
 
-def _fit_hinge(x: np.ndarray, y: np.ndarray, x0: float, power: float) -> tuple[float, np.ndarray, np.ndarray]:
-    h = np.maximum(0.0, x - x0) ** power
-    design = np.column_stack([np.ones_like(x), x, h])
-    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    if coef[2] < 0:  # constrained: no "wink" toward extension; fall back to the trend alone
-        coef2, *_ = np.linalg.lstsq(design[:, :2], y, rcond=None)
-        coef = np.array([coef2[0], coef2[1], 0.0])
-    resid = y - design @ coef
-    return float(resid @ resid), coef, design
-
-
 def _x0_grid(x: np.ndarray, min_trend_span: float, min_tail_span: float, min_tail_points: int, x0_min: float,
              step: float) -> np.ndarray:
     grid = np.arange(max(x.min() + min_trend_span, x0_min), x.max() - min_tail_span, step)
@@ -112,28 +101,35 @@ def fit_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = TILT_
 
     The trend needs ``min_trend_span`` degrees of descent before the onset, and the departure at least
     ``min_tail_span`` degrees and ``min_tail_points`` samples after it, so one noisy sample at the bottom
-    cannot make a wink.
+    cannot make a wink. Without any departure toward posterior tilt (``c >= 0``) the trend alone is
+    returned, with departure 0.
     """
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
     if len(x) < 8 or np.ptp(x) < 2 * min_trend_span:
         return None
-    x_bottom = float(x.max())
-    best: dict[str, float] | None = None
-    for power in powers:
-        for x0 in _x0_grid(x, min_trend_span, min_tail_span, min_tail_points, x0_min, step):
-            sse, coef, design = _fit_hinge(x, y, float(x0), power)
-            if best is None or sse < best["sse"]:
-                dof = max(1, len(x) - 4)
-                try:
-                    cov = sse / dof * np.linalg.inv(design.T @ design)
-                    se_c = float(np.sqrt(max(cov[2, 2], 0.0)))
-                except np.linalg.LinAlgError:
-                    se_c = float("inf")
-                lever = (x_bottom - x0) ** power
-                best = {"x0": float(x0), "power": float(power), "departure": float(coef[2] * lever),
-                        "se": float(se_c * lever), "sse": sse, "slope": float(coef[1])}
-    return best
+    grid = [(x0, p) for p in powers for x0 in _x0_grid(x, min_trend_span, min_tail_span, min_tail_points, x0_min,
+                                                          step)]
+    if not grid:
+        return None
+    x0s, ps = (np.array(v, float) for v in zip(*grid, strict=True))
+    k, sse, _ = _batched_hinges(x, y, x0s, ps, None)
+    x0, power = (float(x0s[k]), float(ps[k])) if np.isfinite(sse) else (float(x0s[0]), float(ps[0]))
+    design = np.column_stack([np.ones_like(x), x, np.maximum(0.0, x - x0) ** power])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    if not np.isfinite(sse) or coef[2] < 0:  # no departure toward posterior tilt: the trend alone
+        trend, *_ = np.linalg.lstsq(design[:, :2], y, rcond=None)
+        coef = np.array([trend[0], trend[1], 0.0])
+    resid = y - design @ coef
+    sse = float(resid @ resid)
+    try:
+        cov = sse / max(1, len(x) - 4) * np.linalg.inv(design.T @ design)
+        se_c = float(np.sqrt(max(cov[2, 2], 0.0)))
+    except np.linalg.LinAlgError:
+        se_c = float("inf")
+    lever = (float(x.max()) - x0) ** power
+    return {"x0": x0, "power": power, "departure": float(coef[2] * lever), "se": float(se_c * lever),
+            "sse": sse, "slope": float(coef[1])}
 
 
 def _batched_hinges(x: np.ndarray, y: np.ndarray, x0s: np.ndarray, ps: np.ndarray, x1s: np.ndarray | None
@@ -253,8 +249,7 @@ def detect_onset(
     # Where: from the spine-to-pelvis flexion when it departs by about as much as the pelvis tucks (the
     # thorax kept its path, so its corner is the tuck's own), else from the pelvis alone.
     signal, located = "pelvis", None
-    xf, yf = bin_by_descent(top - depth, np.asarray(flexion_deg, float)[seg])
-    flex_fit = fit_onset(xf, yf, powers=TILT_POWERS, x0_min=top - MAX_ONSET_DEPTH_DEG) if xf.size else None
+    flex_fit, _, xf, yf = _phase_fit(depth, np.asarray(flexion_deg, float)[seg])
     if flex_fit is not None and abs(flex_fit["departure"] - down["departure"]) <= FLEXION_AGREEMENT * down["departure"]:
         located = locate_onset(xf, yf, x0_min=top - MAX_ONSET_DEPTH_DEG)
         signal = "flexion"
