@@ -144,6 +144,17 @@ def main() -> int:
           f"({confident.mean():.0%} of reps)")
     print(f"  onset depth |error|: median {err.median():.1f}°, max {err.max():.1f}°, within ±8°: {within:.0%} "
           f"of {len(err)} detected winks (goal: all, median <= 4°)")
+    located = reps[reps["onset_depth_error_deg"].notna()]
+    if len(located):
+        from buttwink.onset import WIDE_ONSET_RANGE_DEG
+
+        low, high = (located[f"meas_onset_depth_{k}_deg"].astype(float) for k in ("low", "high"))
+        truth = located["truth_onset_depth_deg"].astype(float)
+        narrow = (high - low) <= WIDE_ONSET_RANGE_DEG
+        print(f"  onset range holds the true onset: {((truth >= low - 0.5) & (truth <= high + 0.5)).mean():.0%}; "
+              f"range <= {WIDE_ONSET_RANGE_DEG:.0f}° on {narrow.mean():.0%} of onsets, and "
+              f"{(located.loc[narrow, 'onset_depth_error_deg'].abs() <= 8).mean():.0%} of those within ±8° "
+              f"(wider: {(located.loc[~narrow, 'onset_depth_error_deg'].abs() <= 8).mean():.0%})")
     for col in ("lumbopelvic_angle_deg", "lumbar_flexion_deg", "pelvis_tilt_deg", "depth_deg"):
         print(f"  curve r {col:24s}: median {corr[col].median():.3f}, min {corr[col].min():.3f} (goal >= 0.9)")
     print(f"  wall time {time.perf_counter() - t0:.0f} s")

@@ -244,6 +244,10 @@ def test_non_ascii_path_with_spaces(tmp_path: Path, short_clip: Path) -> None:
     assert len(assessed) and assessed["ascent_departure_deg"].notna().all()
     assert np.allclose(assessed["departure_deg"],
                        (assessed["descent_departure_deg"] + assessed["ascent_departure_deg"]) / 2, atol=1e-3)
+    winks = assessed[assessed["wink"].astype(bool)]
+    assert {"onset_depth_low_deg", "onset_depth_high_deg"} <= set(reps.columns)
+    assert (winks["onset_depth_low_deg"] <= winks["onset_depth_deg"]).all()
+    assert (winks["onset_depth_deg"] <= winks["onset_depth_high_deg"]).all()
 
 
 # ------------------------------------------------------------------------------------------------ output folder

@@ -141,6 +141,10 @@ def test_synthetic_clip_has_two_reps_one_wink(clip: tuple[PoseTrack, pipeline.An
     assert list(reps["wink"].astype(bool)) == [False, True]
     assert rep_banner(reps.iloc[1]).startswith("Rep 2: butt wink from ")
     assert rep_banner(reps.iloc[0]).startswith("Rep 1: no butt wink")
+    wink = reps.iloc[1].to_dict()
+    assert "uncertain" not in rep_banner({**wink, "onset_depth_low_deg": 5.0, "onset_depth_high_deg": 15.0})
+    wide = rep_banner({**wink, "onset_depth_low_deg": -5.0, "onset_depth_high_deg": 30.0})
+    assert "onset uncertain: anywhere from 30° above parallel to 5° below parallel" in wide
 
 
 def test_render_report_png(tmp_path: Path, clip: tuple[PoseTrack, pipeline.Analysis]) -> None:

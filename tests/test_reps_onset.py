@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from buttwink.onset import bin_by_descent, detect_onset, fit_onset, locate_onset
+from buttwink.onset import WIDE_ONSET_RANGE_DEG, bin_by_descent, detect_onset, fit_onset, locate_onset
 from buttwink.reps import segment_reps
 
 FS = 30.0
@@ -86,6 +86,21 @@ def test_detect_onset_recovers_depth_and_size(onset_depth: float, wink: float) -
     assert onset.onset_hip_flexion_deg == pytest.approx(90 - onset_depth, abs=4.0)
     assert depth[onset.onset_frame] <= onset.onset_depth_deg < depth[onset.onset_frame - 1]
     assert onset.confidence > 0.8
+
+
+def test_onset_range_brackets_the_onset_and_widens_with_noise() -> None:
+    _, depth = squat_depth(1, -20.0)
+    widths = []
+    for sigma in (0.3, 3.0):
+        clean = _tilt(depth, 10.0, 14.0)
+        onset = _detect(depth, clean + np.random.default_rng(3).normal(0, sigma, depth.size))
+        assert onset.wink
+        assert onset.onset_depth_low_deg <= onset.onset_depth_deg <= onset.onset_depth_high_deg
+        widths.append(onset.onset_depth_high_deg - onset.onset_depth_low_deg)
+        if sigma < 1:  # a clean corner: the true onset is in a narrow range
+            assert onset.onset_depth_low_deg - 1 <= 10.0 <= onset.onset_depth_high_deg + 1
+            assert widths[-1] <= WIDE_ONSET_RANGE_DEG
+    assert widths[1] > widths[0] + 4
 
 
 def test_detect_onset_no_wink_for_trends_only() -> None:

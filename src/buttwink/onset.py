@@ -28,7 +28,9 @@ All fits read despiked but unfiltered series: a low-pass would round the corner 
 The confidence is ``2 * Phi(|D - threshold| / se) - 1`` (how surely D lies on its side of the threshold),
 with ``se`` from both fits' residual noise and the disagreement between descent and ascent, times the
 fraction of descent frames with a valid signal. Onset depth is ``top - x0``; onset time is when the
-smoothed depth first reaches it.
+smoothed depth first reaches it. The onset range (``onset_depth_low_deg`` .. ``onset_depth_high_deg``) holds
+every onset whose fit is nearly as good as the best (profile likelihood, :data:`ONSET_RANGE_LOGLIK`): a wide
+range says the descent does not pin the onset down.
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ BEND_GAP_DEG = 4.0
 BEND_START_DEG = 8.0
 #: The flexion locates the onset when its departure is within this fraction of the pelvis's.
 FLEXION_AGREEMENT = 0.3
+#: The onset range holds the onsets whose best fit has ``n log(SSE / SSE_min)`` at most this. It is 3x the
+#: 95 % chi-square point of one parameter (3.84): neighbouring bins' residuals are correlated (the contour's
+#: errors vary smoothly with depth), so the plain bound is far too narrow.
+ONSET_RANGE_LOGLIK = 11.5
+#: An onset range wider than this (degrees of thigh angle) is reported as an uncertain onset.
+WIDE_ONSET_RANGE_DEG = 16.0
 
 
 @dataclass
@@ -69,6 +77,8 @@ class Onset:
     onset_frame: int | None = None
     onset_time_s: float | None = None
     onset_depth_deg: float | None = None
+    onset_depth_low_deg: float | None = None  # deepest onset depth the descent fits about as well
+    onset_depth_high_deg: float | None = None  # shallowest such depth
     onset_hip_flexion_deg: float | None = None
     model: str = ""
     reason: str = ""
@@ -132,11 +142,11 @@ def fit_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = TILT_
             "sse": sse, "slope": float(coef[1])}
 
 
-def _batched_hinges(x: np.ndarray, y: np.ndarray, x0s: np.ndarray, ps: np.ndarray, x1s: np.ndarray | None
-                    ) -> tuple[int, float, float]:
+def _hinge_fits(x: np.ndarray, y: np.ndarray, x0s: np.ndarray, ps: np.ndarray, x1s: np.ndarray | None
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares fits of many hinge models at once (one per row of ``x0s``/``ps``/``x1s``; the bend
-    column is left out when ``x1s`` is None). Returns the best index, its SSE (inf: none admissible) and
-    its hinge departure at the bottom."""
+    column is left out when ``x1s`` is None). Returns every model's SSE (inf where not admissible: singular,
+    or a departure toward anterior tilt) and its hinge departure at the bottom."""
     k, n = len(x0s), len(x)
     columns = [np.ones((k, n)), np.broadcast_to(x, (k, n))]
     if x1s is not None:
@@ -151,8 +161,26 @@ def _batched_hinges(x: np.ndarray, y: np.ndarray, x0s: np.ndarray, ps: np.ndarra
     sse = np.sum((y[None, :] - np.einsum("knj,kj->kn", design, coef)) ** 2, axis=1)
     departure = coef[:, -1] * (x.max() - x0s) ** ps
     sse[~solvable | (coef[:, -1] < 0)] = np.inf
+    return sse, departure
+
+
+def _batched_hinges(x: np.ndarray, y: np.ndarray, x0s: np.ndarray, ps: np.ndarray, x1s: np.ndarray | None
+                    ) -> tuple[int, float, float]:
+    """The best of :func:`_hinge_fits`: its index, SSE (inf: none admissible) and departure."""
+    sse, departure = _hinge_fits(x, y, x0s, ps, x1s)
     best = int(np.argmin(sse))
     return best, float(sse[best]), float(departure[best])
+
+
+def _x0_range(x0s: np.ndarray, sse: np.ndarray, n: int) -> tuple[float, float]:
+    """Lowest and highest onset ``x0`` whose fit is nearly as good as the best one
+    (``n log(SSE / SSE_min) <= ONSET_RANGE_LOGLIK``): a profile-likelihood range."""
+    finite = np.isfinite(sse)
+    if not finite.any():
+        return float("nan"), float("nan")
+    loglik = n * np.log(np.maximum(sse[finite], 1e-12) / max(float(sse[finite].min()), 1e-12))
+    kept = x0s[finite][loglik <= ONSET_RANGE_LOGLIK]
+    return float(kept.min()), float(kept.max())
 
 
 def locate_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = ONSET_POWERS,
@@ -164,8 +192,9 @@ def locate_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = ON
     information criterion prefers: a bend must earn its two extra parameters. Least squares over the grid
     of ``x0``, ``x1`` and ``p``.
 
-    Returns x0, x1 (NaN without a bend), power and the hinge's departure, or None when the descent is too
-    short."""
+    Returns x0, x1 (NaN without a bend), power, the hinge's departure and the range of onsets the data
+    cannot tell apart from x0 (``x0_lo``, ``x0_hi``; :data:`ONSET_RANGE_LOGLIK`), or None when the descent
+    is too short."""
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
     if len(x) < 8 or np.ptp(x) < 2 * min_trend_span:
@@ -174,18 +203,25 @@ def locate_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = ON
     if not plain:
         return None
     x0s, ps = (np.array(v, float) for v in zip(*plain, strict=True))
-    k, sse, departure = _batched_hinges(x, y, x0s, ps, None)
-    best = {"x0": float(x0s[k]), "x1": float("nan"), "power": float(ps[k]), "sse": sse, "departure": departure}
+    n = len(x)
+    sses, deps = _hinge_fits(x, y, x0s, ps, None)
+    k = int(np.argmin(sses))
+    sse = float(sses[k])
+    best = {"x0": float(x0s[k]), "x1": float("nan"), "power": float(ps[k]), "sse": sse,
+            "departure": float(deps[k])}
+    best["x0_lo"], best["x0_hi"] = _x0_range(x0s, sses, n)
     bent = [(x0, x1, p) for x0, p in plain for x1 in np.arange(x.min() + BEND_START_DEG, x0 - BEND_GAP_DEG,
                                                                     bend_step)]
     if bent:
         bx0, bx1, bp = (np.array(v, float) for v in zip(*bent, strict=True))
-        kb, sse_b, dep_b = _batched_hinges(x, y, bx0, bp, bx1)
-        n = len(x)
+        sses_b, deps_b = _hinge_fits(x, y, bx0, bp, bx1)
+        kb = int(np.argmin(sses_b))
+        sse_b = float(sses_b[kb])
         if np.isfinite(sse_b) and (not np.isfinite(sse) or
                                    n * np.log(max(sse, 1e-12) / max(sse_b, 1e-12)) > 2 * np.log(n)):
             best = {"x0": float(bx0[kb]), "x1": float(bx1[kb]), "power": float(bp[kb]), "sse": sse_b,
-                    "departure": dep_b}
+                    "departure": float(deps_b[kb])}
+            best["x0_lo"], best["x0_hi"] = _x0_range(bx0, sses_b, n)
     return best if np.isfinite(best["sse"]) else None
 
 
@@ -269,5 +305,7 @@ def detect_onset(
         frac = (depth_all[idx - 1] - onset_depth) / (depth_all[idx - 1] - depth_all[idx])
         onset_time = float(t[idx - 1] + np.clip(frac, 0, 1) * (t[idx] - t[idx - 1]))
     hip = float(np.asarray(hip_flexion_deg, float)[idx])
+    low, high = ((top - located["x0_hi"], top - located["x0_lo"]) if located is not None
+                 else (float("nan"), float("nan")))
     return Onset(True, departure, departure, conf, down["departure"], up_departure, idx, onset_time,
-                 float(onset_depth), hip, model)
+                 float(onset_depth), low, high, hip, model)

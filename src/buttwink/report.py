@@ -28,9 +28,9 @@ log = logging.getLogger(__name__)
 #: reps.csv columns, in order (names shared with the renderer's reps_truth.csv where they overlap).
 REP_COLUMNS = (
     "rep", "status", "reason", "verdict", "start_time_s", "bottom_time_s", "end_time_s", "top_depth_deg",
-    "bottom_depth_deg", "wink", "onset_time_s", "onset_depth_deg", "onset_hip_flexion_deg", "wink_deg",
-    "departure_deg", "descent_departure_deg", "ascent_departure_deg", "confidence", "onset_frame", "start",
-    "bottom", "end", "model",
+    "bottom_depth_deg", "wink", "onset_time_s", "onset_depth_deg", "onset_depth_low_deg", "onset_depth_high_deg",
+    "onset_hip_flexion_deg", "wink_deg", "departure_deg", "descent_departure_deg", "ascent_departure_deg",
+    "confidence", "onset_frame", "start", "bottom", "end", "model",
 )
 
 

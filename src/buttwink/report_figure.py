@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from buttwink import pipeline
 from buttwink.drawing import draw_pose
+from buttwink.onset import WIDE_ONSET_RANGE_DEG
 from buttwink.video import iter_frames
 
 #: Human names of the per-frame angle columns (figure labels).
@@ -83,7 +84,8 @@ def rep_reason(rep: pd.Series | dict[str, object]) -> str:
 
 
 def rep_banner(rep: pd.Series | dict[str, object]) -> str:
-    """One rep's verdict in words, e.g. "Rep 2: butt wink from 4° above parallel (hip flexion 98°), ..."."""
+    """One rep's verdict in words, e.g. "Rep 2: butt wink from 4° above parallel (hip flexion 98°), ...", with
+    the onset range when the descent does not pin the onset down (wider than ``WIDE_ONSET_RANGE_DEG``)."""
     n = rep["rep"]
     if rep["status"] != "ok":
         reason = rep_reason(rep)
@@ -92,6 +94,9 @@ def rep_banner(rep: pd.Series | dict[str, object]) -> str:
     if bool(rep["wink"]):
         hip = _f(rep.get("onset_hip_flexion_deg"))
         hip_txt = f" (hip flexion {hip:.0f}°)" if np.isfinite(hip) else ""
+        low, high = _f(rep.get("onset_depth_low_deg")), _f(rep.get("onset_depth_high_deg"))
+        if high - low > WIDE_ONSET_RANGE_DEG:
+            hip_txt += f" (onset uncertain: anywhere from {depth_words(high)} to {depth_words(low)})"
         return (f"Rep {n}: butt wink from {depth_words(_f(rep.get('onset_depth_deg')))}{hip_txt}, "
                 f"{_f(rep.get('wink_deg')):.0f}° of tuck, confidence {conf:.2f}")
     note = ", uncertain" if np.isfinite(conf) and conf < UNCERTAIN_CONFIDENCE else ""
