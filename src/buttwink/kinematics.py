@@ -26,8 +26,8 @@ import pandas as pd
 from buttwink.back_contour import BACK_STATIONS, N_STATIONS
 from buttwink.pose import landmark_xy
 
-PELVIS_REGION = (0.0, 0.2)
-LUMBAR_REGION = (0.25, 0.55)
+PELVIS_REGION = (-0.05, 0.25)
+LUMBAR_REGION = (0.3, 0.6)
 THORAX_REGION = (0.6, 0.9)
 MIN_POINTS_PER_REGION = 3
 
