@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from buttwink.onset import WIDE_ONSET_RANGE_DEG, bin_by_descent, detect_onset, fit_onset, locate_onset
+from buttwink.onset import ONSET_TUCK_DEG, WIDE_ONSET_RANGE_DEG, bin_by_descent, detect_onset, fit_onset, locate_onset
 from buttwink.reps import segment_reps
 
 FS = 30.0
@@ -61,6 +61,12 @@ def _tilt(depth: np.ndarray, onset_depth: float | None, wink: float, trend: floa
     return -trend * x + wink_part
 
 
+def _tuck_reached(onset_depth: float, bottom: float, wink: float) -> float:
+    """Depth (degrees) where a linear wink of ``wink`` degrees from ``onset_depth`` to ``bottom`` reaches
+    ONSET_TUCK_DEG: the detector's onset."""
+    return onset_depth - (onset_depth - bottom) * ONSET_TUCK_DEG / wink
+
+
 def _detect(depth: np.ndarray, tilt: np.ndarray, flex: np.ndarray | None = None, threshold: float = 8.0,
             ascent: bool = True):
     """Run the detector on one rep; without ``flex`` the spine flexes by as much as the pelvis tucks (the
@@ -79,11 +85,12 @@ def test_detect_onset_recovers_depth_and_size(onset_depth: float, wink: float) -
     _, depth = squat_depth(1, -20.0)
     onset = _detect(depth, _tilt(depth, onset_depth, wink) + rng.normal(0, 0.5, depth.size))
     assert onset.wink
-    assert onset.onset_depth_deg == pytest.approx(onset_depth, abs=3.0)
+    expected = _tuck_reached(onset_depth, -20.0, wink)
+    assert onset.onset_depth_deg == pytest.approx(expected, abs=3.0)
     assert onset.wink_deg == pytest.approx(wink, abs=3.0)
     assert onset.descent_departure_deg == pytest.approx(wink, abs=3.0)
     assert onset.ascent_departure_deg == pytest.approx(wink, abs=3.0)
-    assert onset.onset_hip_flexion_deg == pytest.approx(90 - onset_depth, abs=4.0)
+    assert onset.onset_hip_flexion_deg == pytest.approx(90 - expected, abs=4.0)
     assert depth[onset.onset_frame] <= onset.onset_depth_deg < depth[onset.onset_frame - 1]
     assert onset.confidence > 0.8
 
@@ -98,7 +105,8 @@ def test_onset_range_brackets_the_onset_and_widens_with_noise() -> None:
         assert onset.onset_depth_low_deg <= onset.onset_depth_deg <= onset.onset_depth_high_deg
         widths.append(onset.onset_depth_high_deg - onset.onset_depth_low_deg)
         if sigma < 1:  # a clean corner: the true onset is in a narrow range
-            assert onset.onset_depth_low_deg - 1 <= 10.0 <= onset.onset_depth_high_deg + 1
+            expected = _tuck_reached(10.0, -20.0, 14.0)
+            assert onset.onset_depth_low_deg - 1 <= expected <= onset.onset_depth_high_deg + 1
             assert widths[-1] <= WIDE_ONSET_RANGE_DEG
     assert widths[1] > widths[0] + 4
 
@@ -123,7 +131,7 @@ def test_a_bend_in_the_trend_does_not_pull_the_onset_early() -> None:
     arms_in_the_way = 0.08 * (90.0 - depth) + 3 * _tilt(depth, 40.0, 15.0)  # thorax line disturbed
     onset = _detect(depth, tilt, arms_in_the_way)
     assert onset.wink and "onset from pelvis bent-trend" in onset.model
-    assert onset.onset_depth_deg == pytest.approx(0.0, abs=4.0)
+    assert onset.onset_depth_deg == pytest.approx(_tuck_reached(0.0, -20.0, 15.0), abs=4.0)
 
 
 def test_the_spine_flexion_locates_the_onset_when_it_agrees() -> None:
@@ -135,7 +143,17 @@ def test_the_spine_flexion_locates_the_onset_when_it_agrees() -> None:
     flex = 0.08 * (90.0 - depth) + _tilt(depth, 25.0, 14.0) - _tilt(depth, None, 0.0) + 0.6 * stall
     onset = _detect(depth, tilt, flex)
     assert onset.wink and "onset from flexion" in onset.model
-    assert onset.onset_depth_deg == pytest.approx(25.0, abs=3.0)
+    assert onset.onset_depth_deg == pytest.approx(_tuck_reached(25.0, -20.0, 14.0), abs=3.0)
+
+
+def test_a_slow_start_is_read_where_the_tuck_reaches_two_degrees() -> None:
+    # A convex tuck: 16° at the bottom, growing with the square of the depth past 30°. Its corner at 30° is
+    # invisible in the noise; the onset is where the tuck reaches ONSET_TUCK_DEG, 2/16 of the way in tilt.
+    _, depth = squat_depth(1, -20.0)
+    tuck = 16.0 * np.clip((30.0 - depth) / 50.0, 0, 1) ** 2
+    onset = _detect(depth, _tilt(depth, None, 0.0) + tuck + np.random.default_rng(5).normal(0, 0.5, depth.size))
+    assert onset.wink
+    assert onset.onset_depth_deg == pytest.approx(30.0 - 50.0 * np.sqrt(ONSET_TUCK_DEG / 16.0), abs=3.0)
 
 
 def test_spine_flexion_alone_is_not_a_wink() -> None:

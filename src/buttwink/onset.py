@@ -22,13 +22,15 @@ held at the bottom (or a slow part of the descent) count once, not once per fram
   (``lumbar_flexion_deg``) when its own departure is within 30 % of the pelvis's: the thorax kept its path,
   so the flexion's corner is the tuck's, and it has no such stall. Otherwise (arms or a bar behind the
   upper back, an oblique view) the thorax line is disturbed and the pelvis alone locates the onset.
-  Fitted on the descent only; ``x0`` is the onset, never above ``MAX_ONSET_DEPTH_DEG`` of thigh angle.
+  Fitted on the descent only; ``x0``, never above ``MAX_ONSET_DEPTH_DEG`` of thigh angle, is the corner,
+  and the onset is where the fitted tuck has reached ``ONSET_TUCK_DEG`` (2°) beyond the trend: a
+  measurable tuck rather than a corner that a slow start leaves to the noise.
 
 All fits read despiked but unfiltered series: a low-pass would round the corner and move it earlier.
 The confidence is ``2 * Phi(|D - threshold| / se) - 1`` (how surely D lies on its side of the threshold),
 with ``se`` from both fits' residual noise and the disagreement between descent and ascent, times the
 fraction of descent frames with a valid signal. Onset depth is ``top - x0``; onset time is when the
-smoothed depth first reaches it. The onset range (``onset_depth_low_deg`` .. ``onset_depth_high_deg``) holds
+smoothed depth first reaches it (``x0`` here is the 2°-tuck point). The onset range (``onset_depth_low_deg`` .. ``onset_depth_high_deg``) holds
 every onset whose fit is nearly as good as the best (profile likelihood, :data:`ONSET_RANGE_LOGLIK`): a wide
 range says the descent does not pin the onset down.
 """
@@ -56,6 +58,10 @@ BEND_GAP_DEG = 4.0
 BEND_START_DEG = 8.0
 #: The flexion locates the onset when its departure is within this fraction of the pelvis's.
 FLEXION_AGREEMENT = 0.3
+#: The onset is where the fitted tuck first reaches this many degrees beyond the trend: its corner ``x0``
+#: moved by ``(x_bottom - x0) * (ONSET_TUCK_DEG / D) ** (1 / p)``. For a slow (convex) start, whose corner
+#: the data barely place, that is where the tuck becomes measurable; for a sharp corner it is within 1°.
+ONSET_TUCK_DEG = 2.0
 #: The onset range holds the onsets whose best fit has ``n log(SSE / SSE_min)`` at most this. It is 3x the
 #: 95 % chi-square point of one parameter (3.84): neighbouring bins' residuals are correlated (the contour's
 #: errors vary smoothly with depth), so the plain bound is far too narrow.
@@ -192,9 +198,10 @@ def locate_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = ON
     information criterion prefers: a bend must earn its two extra parameters. Least squares over the grid
     of ``x0``, ``x1`` and ``p``.
 
-    Returns x0, x1 (NaN without a bend), power, the hinge's departure and the range of onsets the data
-    cannot tell apart from x0 (``x0_lo``, ``x0_hi``; :data:`ONSET_RANGE_LOGLIK`), or None when the descent
-    is too short."""
+    Returns x0, x1 (NaN without a bend), power, the hinge's departure, the range of onsets the data
+    cannot tell apart from x0 (``x0_lo``, ``x0_hi``; :data:`ONSET_RANGE_LOGLIK`), and where the fitted tuck
+    reaches :data:`ONSET_TUCK_DEG` (``x_tuck``, with the range moved alongside: ``x_tuck_lo``,
+    ``x_tuck_hi``), or None when the descent is too short."""
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
     if len(x) < 8 or np.ptp(x) < 2 * min_trend_span:
@@ -222,7 +229,16 @@ def locate_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = ON
             best = {"x0": float(bx0[kb]), "x1": float(bx1[kb]), "power": float(bp[kb]), "sse": sse_b,
                     "departure": float(deps_b[kb])}
             best["x0_lo"], best["x0_hi"] = _x0_range(bx0, sses_b, n)
-    return best if np.isfinite(best["sse"]) else None
+    if not np.isfinite(best["sse"]):
+        return None
+    # Where the fitted tuck reaches ONSET_TUCK_DEG; the range moves with it.
+    if best["departure"] > ONSET_TUCK_DEG:
+        shift = (float(x.max()) - best["x0"]) * (ONSET_TUCK_DEG / best["departure"]) ** (1.0 / best["power"])
+    else:
+        shift = 0.0
+    best["x_tuck"], best["x_tuck_lo"], best["x_tuck_hi"] = (best["x0"] + shift, best["x0_lo"] + shift,
+                                                            best["x0_hi"] + shift)
+    return best
 
 
 def _phase_fit(depth: np.ndarray, tilt: np.ndarray) -> tuple[dict[str, float] | None, float, np.ndarray,
@@ -291,7 +307,7 @@ def detect_onset(
         signal = "flexion"
     if located is None:
         signal, located = "pelvis", locate_onset(xb, yb, x0_min=top - MAX_ONSET_DEPTH_DEG)
-    x0 = located["x0"] if located is not None else down["x0"]
+    x0 = located["x_tuck"] if located is not None else down["x0"]
     if located is not None:
         bend = "bent-trend" if np.isfinite(located["x1"]) else "straight-trend"
         model += f"; onset from {signal} {bend} hinge p={located['power']:g}"
@@ -305,7 +321,7 @@ def detect_onset(
         frac = (depth_all[idx - 1] - onset_depth) / (depth_all[idx - 1] - depth_all[idx])
         onset_time = float(t[idx - 1] + np.clip(frac, 0, 1) * (t[idx] - t[idx - 1]))
     hip = float(np.asarray(hip_flexion_deg, float)[idx])
-    low, high = ((top - located["x0_hi"], top - located["x0_lo"]) if located is not None
+    low, high = ((top - located["x_tuck_hi"], top - located["x_tuck_lo"]) if located is not None
                  else (float("nan"), float("nan")))
     return Onset(True, departure, departure, conf, down["departure"], up_departure, idx, onset_time,
                  float(onset_depth), low, high, hip, model)
