@@ -29,10 +29,11 @@ held at the bottom (or a slow part of the descent) count once, not once per fram
 All fits read despiked but unfiltered series: a low-pass would round the corner and move it earlier.
 The confidence is ``2 * Phi(|D - threshold| / se) - 1`` (how surely D lies on its side of the threshold),
 with ``se`` from both fits' residual noise and the disagreement between descent and ascent, times the
-fraction of descent frames with a valid signal. Onset depth is ``top - x0``; onset time is when the
-smoothed depth first reaches it (``x0`` here is the 2°-tuck point). The onset range (``onset_depth_low_deg`` .. ``onset_depth_high_deg``) holds
-every onset whose fit is nearly as good as the best (profile likelihood, :data:`ONSET_RANGE_LOGLIK`): a wide
-range says the descent does not pin the onset down.
+fraction of descent frames with a valid signal. Onset depth is ``top - x_tuck`` (the 2°-tuck point); onset
+time is when the smoothed depth first reaches it. The onset range (``onset_depth_low_deg`` ..
+``onset_depth_high_deg``) holds every onset whose fit is nearly as good as the best (profile likelihood,
+:data:`ONSET_RANGE_LOGLIK`), moved to the 2° tuck alongside: a wide range says the descent does not pin
+the onset down.
 """
 
 from __future__ import annotations

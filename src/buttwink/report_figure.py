@@ -347,9 +347,13 @@ def _depth_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: 
         if bool(rep.get("wink")) and np.isfinite(onset_depth) and np.isfinite(onset_row):
             oy = y[int(onset_row)]
             if np.isfinite(oy):
+                low, high = _f(rep.get("onset_depth_low_deg")), _f(rep.get("onset_depth_high_deg"))
+                if np.isfinite(low) and np.isfinite(high):  # the onset range, as a bar through the marker
+                    ax.plot([high, low], [oy, oy], "|-", color=color, lw=2.5, ms=12, alpha=0.7, zorder=4)
                 ax.plot([onset_depth], [oy], "o", ms=11, color=color, mec="black", zorder=5)
-                onsets.append((onset_depth, float(oy), f"Rep {rep['rep']} onset: {depth_words(onset_depth)}",
-                               color))
+                note = " (uncertain)" if high - low > WIDE_ONSET_RANGE_DEG else ""
+                onsets.append((onset_depth, float(oy),
+                               f"Rep {rep['rep']} onset: {depth_words(onset_depth)}{note}", color))
     if not drawn and np.isfinite(depth).any() and np.isfinite(y).any():
         ax.plot(depth, y, "-", color=GREY, lw=1.0, label="whole clip")
         drawn = True
