@@ -237,8 +237,10 @@ def locate_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = ON
         shift = (float(x.max()) - best["x0"]) * (ONSET_TUCK_DEG / best["departure"]) ** (1.0 / best["power"])
     else:
         shift = 0.0
-    best["x_tuck"], best["x_tuck_lo"], best["x_tuck_hi"] = (best["x0"] + shift, best["x0_lo"] + shift,
-                                                            best["x0_hi"] + shift)
+    x_end = float(x.max())
+    best["x_tuck"], best["x_tuck_lo"], best["x_tuck_hi"] = (min(best["x0"] + shift, x_end),
+                                                            min(best["x0_lo"] + shift, x_end),
+                                                            min(best["x0_hi"] + shift, x_end))
     return best
 
 
