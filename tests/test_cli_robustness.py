@@ -245,12 +245,25 @@ def test_non_ascii_path_with_spaces(tmp_path: Path, short_clip: Path) -> None:
     assert np.allclose(assessed["departure_deg"],
                        (assessed["descent_departure_deg"] + assessed["ascent_departure_deg"]) / 2, atol=1e-3)
     winks = assessed[assessed["wink"].astype(bool)]
+    assert len(winks)  # the clip's reps wink: the range checks below are not vacuous
     assert {"onset_depth_low_deg", "onset_depth_high_deg"} <= set(reps.columns)
     assert (winks["onset_depth_low_deg"] <= winks["onset_depth_deg"]).all()
     assert (winks["onset_depth_deg"] <= winks["onset_depth_high_deg"]).all()
 
 
 # ------------------------------------------------------------------------------------------------ output folder
+
+
+def assert_output_refused(clip: Path, out: Path, analyze_reason: str, batch_reason: str = "") -> None:
+    """``analyze`` into ``out`` fails with one error line naming the clip and matching ``analyze_reason``;
+    ``batch`` into it fails with one error line naming ``out`` and containing ``batch_reason``."""
+    res = run("analyze", clip, "-o", out)
+    assert res.exit_code == 1, res.output
+    assert_one_line_error(res, clip, analyze_reason)
+    res = run("batch", clip.parent, "-o", out, "--jobs", "1")
+    assert res.exit_code != 0
+    lines = error_lines(res)
+    assert len(lines) == 1 and str(out) in lines[0] and batch_reason in lines[0], lines
 
 
 @pytest.mark.slow
@@ -261,13 +274,7 @@ def test_unwritable_output_dir(tmp_path: Path, short_clip: Path) -> None:
     try:
         if os.access(locked, os.W_OK):
             pytest.skip("running as root (or with CAP_DAC_OVERRIDE): chmod 0o500 does not block writes")
-        res = run("analyze", short_clip, "-o", locked)
-        assert res.exit_code == 1, res.output
-        assert_one_line_error(res, short_clip, r"[Pp]ermission denied|not writable")
-        res = run("batch", short_clip.parent, "-o", locked, "--jobs", "1")
-        assert res.exit_code != 0
-        lines = error_lines(res)
-        assert len(lines) == 1 and str(locked) in lines[0] and "not writable" in lines[0]
+        assert_output_refused(short_clip, locked, r"[Pp]ermission denied|not writable", "not writable")
         assert not list(locked.iterdir())
     finally:
         locked.chmod(0o700)
@@ -278,13 +285,7 @@ def test_output_path_that_is_a_file(tmp_path: Path, short_clip: Path) -> None:
     """Works as root too: a file where the output folder should be."""
     blocker = tmp_path / "out"
     blocker.write_text("a file where the output folder should be")
-    res = run("analyze", short_clip, "-o", blocker)
-    assert res.exit_code == 1, res.output
-    assert_one_line_error(res, short_clip, r"exists|[Nn]ot a directory")
-    res = run("batch", short_clip.parent, "-o", blocker, "--jobs", "1")
-    assert res.exit_code != 0
-    lines = error_lines(res)
-    assert len(lines) == 1 and str(blocker) in lines[0]
+    assert_output_refused(short_clip, blocker, r"exists|[Nn]ot a directory")
     assert blocker.read_text().startswith("a file")
 
 
