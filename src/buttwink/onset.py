@@ -18,12 +18,16 @@ held at the bottom (or a slow part of the descent) count once, not once per fram
   ``x1 <= x0 - 4°``, either way) when the Bayesian information criterion says the bend earns its two
   parameters. A silhouette's pelvis line often stops following the trend in deep hip flexion (the buttock
   rolls into the traced edge); a straight trend then sees a slow early "wink", whereas the bend absorbs it
-  and leaves ``x0`` at the corner where the tuck starts. The signal is the spine-to-pelvis flexion
+  and leaves ``x0`` at the corner where the tuck starts. No single corner is picked: every fitted model
+  (each ``x0``, ``x1``, ``p``) is weighted by ``exp(-ΔBIC / 2)``, each family (straight, bent) sharing an
+  equal prior over its grid, and the onset is the weighted mean of the models' tuck points (below), so
+  that two corners the data fit about equally well give an onset between them, not whichever the noise
+  favours. The signal is the spine-to-pelvis flexion
   (``lumbar_flexion_deg``) when its own departure is within 30 % of the pelvis's: the thorax kept its path,
   so the flexion's corner is the tuck's, and it has no such stall. Otherwise (arms or a bar behind the
   upper back, an oblique view) the thorax line is disturbed and the pelvis alone locates the onset.
-  Fitted on the descent only; ``x0``, never above ``MAX_ONSET_DEPTH_DEG`` of thigh angle, is the corner,
-  and the onset is where the fitted tuck has reached ``ONSET_TUCK_DEG`` (2°) beyond the trend: a
+  Fitted on the descent only; ``x0``, never above ``MAX_ONSET_DEPTH_DEG`` of thigh angle, is a corner, and
+  a model's tuck point is where its fitted tuck has reached ``ONSET_TUCK_DEG`` (2°) beyond the trend: a
   measurable tuck rather than a corner that a slow start leaves to the noise.
 
 All fits read despiked but unfiltered series: a low-pass would round the corner and move it earlier.
@@ -31,9 +35,9 @@ The confidence is ``2 * Phi(|D - threshold| / se) - 1`` (how surely D lies on it
 with ``se`` from both fits' residual noise and the disagreement between descent and ascent, times the
 fraction of descent frames with a valid signal. Onset depth is ``top - x_tuck`` (the 2°-tuck point); onset
 time is when the smoothed depth first reaches it. The onset range (``onset_depth_low_deg`` ..
-``onset_depth_high_deg``) holds every onset whose fit is nearly as good as the best (profile likelihood,
-:data:`ONSET_RANGE_LOGLIK`), moved to the 2° tuck alongside: a wide range says the descent does not pin
-the onset down.
+``onset_depth_high_deg``) spans the tuck points of every model of the best one's family whose fit is
+nearly as good as the best (profile likelihood, :data:`ONSET_RANGE_LOGLIK`), and always holds the onset:
+a wide range says the descent does not pin the onset down.
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ FLEXION_AGREEMENT = 0.3
 #: moved by ``(x_bottom - x0) * (ONSET_TUCK_DEG / D) ** (1 / p)``. For a slow (convex) start, whose corner
 #: the data barely place, that is where the tuck becomes measurable; for a sharp corner it is within 1°.
 ONSET_TUCK_DEG = 2.0
-#: The onset range holds the onsets whose best fit has ``n log(SSE / SSE_min)`` at most this. It is 3x the
+#: The onset range holds the tuck points of the models with ``n log(SSE / SSE_min)`` at most this. It is 3x the
 #: 95 % chi-square point of one parameter (3.84): neighbouring bins' residuals are correlated (the contour's
 #: errors vary smoothly with depth), so the plain bound is far too narrow.
 ONSET_RANGE_LOGLIK = 11.5
@@ -179,30 +183,29 @@ def _batched_hinges(x: np.ndarray, y: np.ndarray, x0s: np.ndarray, ps: np.ndarra
     return best, float(sse[best]), float(departure[best])
 
 
-def _x0_range(x0s: np.ndarray, sse: np.ndarray, n: int) -> tuple[float, float]:
-    """Lowest and highest onset ``x0`` whose fit is nearly as good as the best one
-    (``n log(SSE / SSE_min) <= ONSET_RANGE_LOGLIK``): a profile-likelihood range."""
-    finite = np.isfinite(sse)
-    if not finite.any():
-        return float("nan"), float("nan")
-    loglik = n * np.log(np.maximum(sse[finite], 1e-12) / max(float(sse[finite].min()), 1e-12))
-    kept = x0s[finite][loglik <= ONSET_RANGE_LOGLIK]
-    return float(kept.min()), float(kept.max())
+def _tuck_points(x0s: np.ndarray, ps: np.ndarray, departures: np.ndarray, x_end: float) -> np.ndarray:
+    """Where each hinge's fitted tuck reaches :data:`ONSET_TUCK_DEG` beyond its trend (degrees descended):
+    ``x0 + (x_end - x0) * (ONSET_TUCK_DEG / D) ** (1 / p)``, never past ``x_end``; ``x0`` itself when the
+    whole departure ``D`` is smaller than that."""
+    reach = np.where(departures > ONSET_TUCK_DEG,
+                     (ONSET_TUCK_DEG / np.maximum(departures, ONSET_TUCK_DEG)) ** (1.0 / ps), 0.0)
+    return np.minimum(x0s + (x_end - x0s) * reach, x_end)
 
 
 def locate_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = ONSET_POWERS,
                  min_trend_span: float = MIN_TREND_SPAN_DEG, x0_min: float = -np.inf, step: float = 1.0,
                  bend_step: float = 2.0) -> dict[str, float] | None:
-    """Where ``y`` leaves its trend toward posterior tilt: the hinge ``x0`` of
-    ``a + b x + c max(0, x - x0) ** p`` (``c >= 0``), or of the same with one bend in the trend,
-    ``+ e max(0, x - x1)`` (``e`` either sign, ``x1 <= x0 - BEND_GAP_DEG``), whichever the Bayesian
-    information criterion prefers: a bend must earn its two extra parameters. Least squares over the grid
-    of ``x0``, ``x1`` and ``p``.
+    """Where ``y`` leaves its trend toward posterior tilt, from hinges ``a + b x + c max(0, x - x0) ** p``
+    (``c >= 0``) and the same with one bend in the trend, ``+ e max(0, x - x1)`` (``e`` either sign,
+    ``x1 <= x0 - BEND_GAP_DEG``), least squares over the grid of ``x0``, ``x1`` and ``p``.
 
-    Returns x0, x1 (NaN without a bend), power, the hinge's departure, the range of onsets the data
-    cannot tell apart from x0 (``x0_lo``, ``x0_hi``; :data:`ONSET_RANGE_LOGLIK`), and where the fitted tuck
-    reaches :data:`ONSET_TUCK_DEG` (``x_tuck``, with the range moved alongside: ``x_tuck_lo``,
-    ``x_tuck_hi``), or None when the descent is too short."""
+    Every model is weighted by its Bayesian information criterion, ``exp(-(BIC - BIC_min) / 2)`` (a bend
+    costs two parameters), and the onset ``x_tuck`` is the weighted mean of the models' 2°-tuck points
+    (:data:`ONSET_TUCK_DEG`): when several corners fit about equally well, the onset sits between them
+    instead of jumping to whichever one the noise favours. ``x_tuck_lo`` .. ``x_tuck_hi`` spans the tuck
+    points of every model within :data:`ONSET_RANGE_LOGLIK` of the best. Also returned: the best model's
+    ``x0``, ``x1`` (NaN without a bend), ``power``, ``departure`` and ``bent``, or None when the descent is
+    too short."""
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
     if len(x) < 8 or np.ptp(x) < 2 * min_trend_span:
@@ -210,38 +213,38 @@ def locate_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = ON
     plain = [(x0, p) for p in powers for x0 in _x0_grid(x, min_trend_span, 3.0, 4, x0_min, step)]
     if not plain:
         return None
-    x0s, ps = (np.array(v, float) for v in zip(*plain, strict=True))
-    n = len(x)
-    sses, deps = _hinge_fits(x, y, x0s, ps, None)
-    k = int(np.argmin(sses))
-    sse = float(sses[k])
-    best = {"x0": float(x0s[k]), "x1": float("nan"), "power": float(ps[k]), "sse": sse,
-            "departure": float(deps[k])}
-    best["x0_lo"], best["x0_hi"] = _x0_range(x0s, sses, n)
     bent = [(x0, x1, p) for x0, p in plain for x1 in np.arange(x.min() + BEND_START_DEG, x0 - BEND_GAP_DEG,
                                                                     bend_step)]
+    x0s, ps = (np.array(v, float) for v in zip(*plain, strict=True))
+    x1s = np.full(len(x0s), np.nan)
+    sses, deps = _hinge_fits(x, y, x0s, ps, None)
+    n = len(x)
+    penalty = np.zeros(len(x0s))
     if bent:
         bx0, bx1, bp = (np.array(v, float) for v in zip(*bent, strict=True))
         sses_b, deps_b = _hinge_fits(x, y, bx0, bp, bx1)
-        kb = int(np.argmin(sses_b))
-        sse_b = float(sses_b[kb])
-        if np.isfinite(sse_b) and (not np.isfinite(sse) or
-                                   n * np.log(max(sse, 1e-12) / max(sse_b, 1e-12)) > 2 * np.log(n)):
-            best = {"x0": float(bx0[kb]), "x1": float(bx1[kb]), "power": float(bp[kb]), "sse": sse_b,
-                    "departure": float(deps_b[kb])}
-            best["x0_lo"], best["x0_hi"] = _x0_range(bx0, sses_b, n)
-    if not np.isfinite(best["sse"]):
+        x0s, x1s, ps = np.concatenate([x0s, bx0]), np.concatenate([x1s, bx1]), np.concatenate([ps, bp])
+        sses, deps = np.concatenate([sses, sses_b]), np.concatenate([deps, deps_b])
+        penalty = np.concatenate([penalty, np.full(len(bx0), 2 * np.log(n))])
+    fit = np.isfinite(sses)
+    if not fit.any():
         return None
-    # Where the fitted tuck reaches ONSET_TUCK_DEG; the range moves with it.
-    if best["departure"] > ONSET_TUCK_DEG:
-        shift = (float(x.max()) - best["x0"]) * (ONSET_TUCK_DEG / best["departure"]) ** (1.0 / best["power"])
-    else:
-        shift = 0.0
-    x_end = float(x.max())
-    best["x_tuck"], best["x_tuck_lo"], best["x_tuck_hi"] = (min(best["x0"] + shift, x_end),
-                                                            min(best["x0_lo"] + shift, x_end),
-                                                            min(best["x0_hi"] + shift, x_end))
-    return best
+    x0s, x1s, ps, sses, deps, penalty = (v[fit] for v in (x0s, x1s, ps, sses, deps, penalty))
+    delta = n * np.log(np.maximum(sses, 1e-12)) + penalty
+    delta -= delta.min()
+    k = int(np.argmin(delta))
+    tucks = _tuck_points(x0s, ps, deps, float(x.max()))
+    # Each family (straight, bent) gets the same prior, shared evenly among its grid points: the bent family
+    # has many more grid points and would otherwise outvote the straight one by numbers alone.
+    weights = np.exp(-delta / 2)
+    is_bent = np.isfinite(x1s)
+    for family in (is_bent, ~is_bent):
+        weights[family] /= max(int(family.sum()), 1)
+    x_tuck = float(np.sum(weights * tucks) / np.sum(weights))
+    near_best = (delta <= ONSET_RANGE_LOGLIK) & (is_bent == is_bent[k])
+    return {"x0": float(x0s[k]), "x1": float(x1s[k]), "power": float(ps[k]), "departure": float(deps[k]),
+            "bent": bool(is_bent[k]), "x_tuck": x_tuck, "x_tuck_lo": min(float(tucks[near_best].min()), x_tuck),
+            "x_tuck_hi": max(float(tucks[near_best].max()), x_tuck)}
 
 
 def _phase_fit(depth: np.ndarray, tilt: np.ndarray) -> tuple[dict[str, float] | None, float, np.ndarray,
@@ -312,8 +315,8 @@ def detect_onset(
         signal, located = "pelvis", locate_onset(xb, yb, x0_min=top - MAX_ONSET_DEPTH_DEG)
     x0 = located["x_tuck"] if located is not None else down["x0"]
     if located is not None:
-        bend = "bent-trend" if np.isfinite(located["x1"]) else "straight-trend"
-        model += f"; onset from {signal} {bend} hinge p={located['power']:g}"
+        bend = "bent-trend" if located["bent"] else "straight-trend"
+        model += f"; onset from {signal} hinges (best: {bend}, p={located['power']:g})"
     onset_depth = top - x0
     reached = np.flatnonzero(np.isfinite(depth) & (depth <= onset_depth))
     idx = start + int(reached[0]) if reached.size else bottom
