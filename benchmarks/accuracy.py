@@ -144,6 +144,10 @@ def main() -> int:
           f"({confident.mean():.0%} of reps)")
     print(f"  onset depth |error|: median {err.median():.1f}°, max {err.max():.1f}°, within ±8°: {within:.0%} "
           f"of {len(err)} detected winks (goal: all, median <= 4°)")
+    floor = reps.loc[reps["onset_depth_error_deg"].notna(), "depth_reading_error_deg"].dropna().abs()
+    if len(floor):
+        print(f"  ... the depth reading alone, at the true onset moment: median {floor.median():.1f}°, "
+              f"max {floor.max():.1f}°, within ±8°: {(floor <= 8).mean():.0%} (the floor for perfect timing)")
     located = reps[reps["onset_depth_error_deg"].notna()]
     if len(located):
         from buttwink.onset import WIDE_ONSET_RANGE_DEG

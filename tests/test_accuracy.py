@@ -13,7 +13,7 @@ import pytest
 
 from buttwink.pipeline import analyze
 from buttwink.settings import Settings
-from buttwink.validation import score_clip
+from buttwink.validation import depth_reading_errors, score_clip
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ("no_wink", "wink_parallel", "early_wink", "facing_left")
@@ -77,3 +77,16 @@ def test_fresh_render_off_the_side_view(tmp_path: Path) -> None:
     onset = matched["meas_onset_depth_deg"].astype(float)
     assert ((onset < matched["meas_top_depth_deg"]) & (onset > matched["meas_bottom_depth_deg"])).all()
     assert corr["pelvis_tilt_deg"] >= 0.9 and corr["lumbar_flexion_deg"] >= 0.9
+
+
+def test_depth_reading_error_is_the_measured_depth_at_the_true_onset_moment() -> None:
+    """The floor a perfectly timed detector would still hit: measured depth, read at the true onset time,
+    against the true onset depth; NaN for a rep without an onset or outside the clip."""
+    time_s = np.arange(0.0, 4.0, 1 / 30)
+    frames = pd.DataFrame({"time_s": time_s, "depth_deg": 90.0 - 30.0 * time_s})
+    frames.loc[45, "depth_deg"] = np.nan  # a gap is bridged, not propagated
+    matched = pd.DataFrame({"truth_onset_time_s": [1.5, np.nan, 9.0],
+                            "truth_onset_depth_deg": [42.0, np.nan, 0.0]})
+    errors = depth_reading_errors(frames, matched)
+    assert errors[0] == pytest.approx(90.0 - 45.0 - 42.0)
+    assert np.isnan(errors[1]) and np.isnan(errors[2])

@@ -66,4 +66,16 @@ def score_clip(reps: pd.DataFrame, frames: pd.DataFrame, reps_truth: pd.DataFram
         err[both.to_numpy()] = (matched.loc[both, "meas_onset_depth_deg"].astype(float)
                                 - matched.loc[both, "truth_onset_depth_deg"].astype(float)).to_numpy()
     matched["onset_depth_error_deg"] = err
+    matched["depth_reading_error_deg"] = depth_reading_errors(frames, matched)
     return matched, curve_correlations(frames, truth_frames)
+
+
+def depth_reading_errors(frames: pd.DataFrame, matched: pd.DataFrame) -> np.ndarray:
+    """Measured (smoothed) depth at each truth rep's true onset time minus the true onset depth (degrees of
+    thigh angle; NaN where the truth rep has no onset). It is the onset-depth error a detector that timed
+    every onset perfectly would still make: the floor the depth reading sets."""
+    onset_time = matched["truth_onset_time_s"].astype(float).to_numpy()
+    ok = np.isfinite(frames["time_s"].to_numpy(float)) & np.isfinite(frames["depth_deg"].to_numpy(float))
+    read = np.interp(onset_time, frames["time_s"].to_numpy(float)[ok], frames["depth_deg"].to_numpy(float)[ok],
+                     left=np.nan, right=np.nan) if ok.any() else np.full(len(matched), np.nan)
+    return read - matched["truth_onset_depth_deg"].astype(float).to_numpy()
