@@ -222,3 +222,14 @@ def test_the_onset_does_not_jump_between_corners_that_fit_about_equally_well() -
         assert located["x_tuck_lo"] <= located["x_tuck"] <= located["x_tuck_hi"]
         found.append(located["x_tuck"])
     assert np.abs(np.array(found) - expected).max() <= 4.0
+
+
+def test_a_noiseless_rep_just_over_the_threshold_is_not_called_with_certainty() -> None:
+    # The rep's own fits are perfect here, but a clip can read every rep's size a degree or two off
+    # (CLIP_SIZE_ERROR_DEG): 1° over the threshold must not come out as a sure call.
+    _, depth = squat_depth(1, -20.0)
+    onset = _detect(depth, _tilt(depth, 0.0, 9.0))
+    assert onset.wink and onset.departure_deg == pytest.approx(9.0, abs=0.5)
+    assert 0.3 < onset.confidence < 0.8
+    clear = _detect(depth, _tilt(depth, 0.0, 14.0))
+    assert clear.confidence > 0.99
