@@ -3,7 +3,16 @@
 import numpy as np
 import pytest
 
-from buttwink.onset import ONSET_TUCK_DEG, WIDE_ONSET_RANGE_DEG, bin_by_descent, detect_onset, fit_onset, locate_onset
+from buttwink.onset import (
+    ONSET_SD_FLOOR_DEG,
+    ONSET_TUCK_DEG,
+    WIDE_ONSET_RANGE_DEG,
+    bin_by_descent,
+    combine_onsets,
+    detect_onset,
+    fit_onset,
+    locate_onset,
+)
 from buttwink.reps import segment_reps
 
 FS = 30.0
@@ -233,3 +242,19 @@ def test_a_noiseless_rep_just_over_the_threshold_is_not_called_with_certainty() 
     assert 0.3 < onset.confidence < 0.8
     clear = _detect(depth, _tilt(depth, 0.0, 14.0))
     assert clear.confidence > 0.99
+
+
+def test_flexion_and_pelvis_onsets_are_averaged_by_how_well_each_is_pinned_down() -> None:
+    def found(x_tuck: float, sd: float, lo: float, hi: float) -> dict[str, float]:
+        return {"x0": x_tuck - 1, "x1": float("nan"), "power": 1.0, "departure": 12.0, "bent": False,
+                "x_tuck": x_tuck, "x_tuck_sd": sd, "x_tuck_lo": lo, "x_tuck_hi": hi}
+
+    sure, vague = found(80.0, 1.0, 78.0, 83.0), found(90.0, 3.0, 70.0, 95.0)
+    combined = combine_onsets(sure, vague)
+    assert combined["flexion_weight"] == pytest.approx(0.9)  # 1/1² against 1/3²
+    assert combined["x_tuck"] == pytest.approx(81.0)
+    assert (combined["x_tuck_lo"], combined["x_tuck_hi"]) == (70.0, 95.0)  # both signals' ranges
+    assert combine_onsets(vague, sure)["x_tuck"] == pytest.approx(81.0)
+    # Models that all agree do not claim the whole weight: spreads below the floor count as the floor.
+    tight = combine_onsets(found(80.0, 0.01, 80.0, 80.0), found(84.0, ONSET_SD_FLOOR_DEG, 82.0, 86.0))
+    assert tight["x_tuck"] == pytest.approx(82.0)

@@ -22,10 +22,12 @@ held at the bottom (or a slow part of the descent) count once, not once per fram
   (each ``x0``, ``x1``, ``p``) is weighted by ``exp(-ΔBIC / 2)``, each family (straight, bent) sharing an
   equal prior over its grid, and the onset is the weighted mean of the models' tuck points (below), so
   that two corners the data fit about equally well give an onset between them, not whichever the noise
-  favours. The signal is the spine-to-pelvis flexion
-  (``lumbar_flexion_deg``) when its own departure is within 30 % of the pelvis's: the thorax kept its path,
-  so the flexion's corner is the tuck's, and it has no such stall. Otherwise (arms or a bar behind the
-  upper back, an oblique view) the thorax line is disturbed and the pelvis alone locates the onset.
+  favours. Both the pelvis and the spine-to-pelvis flexion (``lumbar_flexion_deg``) are read when the
+  flexion's own departure is within 30 % of the pelvis's (the thorax kept its path, so the flexion's corner
+  is the tuck's, and it has no stall), and their onsets are averaged by inverse variance (each the spread
+  of its models' tuck points under those weights, at least :data:`ONSET_SD_FLOOR_DEG`). Otherwise (arms or
+  a bar behind the upper back, an oblique view) the thorax line is disturbed and the pelvis alone locates
+  the onset.
   Fitted on the descent only; ``x0``, never above ``MAX_ONSET_DEPTH_DEG`` of thigh angle, is a corner, and
   a model's tuck point is where its fitted tuck has reached ``ONSET_TUCK_DEG`` (2°) beyond the trend: a
   measurable tuck rather than a corner that a slow start leaves to the noise.
@@ -37,8 +39,8 @@ error the rep cannot show (:data:`CLIP_SIZE_ERROR_DEG`), times the fraction of d
 signal. Onset depth is ``top - x_tuck`` (the 2°-tuck point); onset
 time is when the smoothed depth first reaches it. The onset range (``onset_depth_low_deg`` ..
 ``onset_depth_high_deg``) spans the tuck points of every model of the best one's family whose fit is
-nearly as good as the best (profile likelihood, :data:`ONSET_RANGE_LOGLIK`), and always holds the onset:
-a wide range says the descent does not pin the onset down.
+nearly as good as the best (profile likelihood, :data:`ONSET_RANGE_LOGLIK`), over both signals when both
+locate the onset, and always holds the onset: a wide range says the descent does not pin the onset down.
 """
 
 from __future__ import annotations
@@ -62,8 +64,11 @@ MAX_ONSET_DEPTH_DEG = 50.0
 #: The trend's free bend lies at least this far (degrees) before the onset, and this far after the top.
 BEND_GAP_DEG = 4.0
 BEND_START_DEG = 8.0
-#: The flexion locates the onset when its departure is within this fraction of the pelvis's.
+#: The flexion helps locate the onset when its departure is within this fraction of the pelvis's.
 FLEXION_AGREEMENT = 0.3
+#: Smallest spread (degrees) credited to one signal's onset when the pelvis's and the flexion's are averaged:
+#: a signal whose models all agree must not take the whole weight on that alone.
+ONSET_SD_FLOOR_DEG = 1.0
 #: The onset is where the fitted tuck first reaches this many degrees beyond the trend: its corner ``x0``
 #: moved by ``(x_bottom - x0) * (ONSET_TUCK_DEG / D) ** (1 / p)``. For a slow (convex) start, whose corner
 #: the data barely place, that is where the tuck becomes measurable; for a sharp corner it is within 1°.
@@ -209,7 +214,8 @@ def locate_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = ON
     costs two parameters), and the onset ``x_tuck`` is the weighted mean of the models' 2°-tuck points
     (:data:`ONSET_TUCK_DEG`): when several corners fit about equally well, the onset sits between them
     instead of jumping to whichever one the noise favours. ``x_tuck_lo`` .. ``x_tuck_hi`` spans the tuck
-    points of every model within :data:`ONSET_RANGE_LOGLIK` of the best. Also returned: the best model's
+    points of every model within :data:`ONSET_RANGE_LOGLIK` of the best, and ``x_tuck_sd`` is the weighted
+    spread of the tuck points around ``x_tuck`` (degrees). Also returned: the best model's
     ``x0``, ``x1`` (NaN without a bend), ``power``, ``departure`` and ``bent``, or None when the descent is
     too short."""
     ok = np.isfinite(x) & np.isfinite(y)
@@ -247,10 +253,26 @@ def locate_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = ON
     for family in (is_bent, ~is_bent):
         weights[family] /= max(int(family.sum()), 1)
     x_tuck = float(np.sum(weights * tucks) / np.sum(weights))
+    x_tuck_sd = float(np.sqrt(np.sum(weights * (tucks - x_tuck) ** 2) / np.sum(weights)))
     near_best = (delta <= ONSET_RANGE_LOGLIK) & (is_bent == is_bent[k])
     return {"x0": float(x0s[k]), "x1": float(x1s[k]), "power": float(ps[k]), "departure": float(deps[k]),
             "bent": bool(is_bent[k]), "x_tuck": x_tuck, "x_tuck_lo": min(float(tucks[near_best].min()), x_tuck),
-            "x_tuck_hi": max(float(tucks[near_best].max()), x_tuck)}
+            "x_tuck_hi": max(float(tucks[near_best].max()), x_tuck), "x_tuck_sd": x_tuck_sd}
+
+
+def combine_onsets(from_flexion: dict[str, float], from_pelvis: dict[str, float]) -> dict[str, float]:
+    """One onset from the flexion's and the pelvis's :func:`locate_onset` results: their ``x_tuck`` averaged
+    by inverse variance (``x_tuck_sd``, at least :data:`ONSET_SD_FLOOR_DEG`), the range spanning both
+    ranges. The best model's fields (``x0``, ``power``, ``bent`` ...) are the flexion's; ``flexion_weight``
+    says how much of the onset came from it (0..1)."""
+    w_flex, w_pelvis = (max(found["x_tuck_sd"], ONSET_SD_FLOOR_DEG) ** -2 for found in (from_flexion, from_pelvis))
+    weight = w_flex / (w_flex + w_pelvis)
+    x_tuck = weight * from_flexion["x_tuck"] + (1 - weight) * from_pelvis["x_tuck"]
+    return from_flexion | {
+        "x_tuck": x_tuck, "flexion_weight": weight,
+        "x_tuck_lo": min(from_flexion["x_tuck_lo"], from_pelvis["x_tuck_lo"], x_tuck),
+        "x_tuck_hi": max(from_flexion["x_tuck_hi"], from_pelvis["x_tuck_hi"], x_tuck),
+        "x_tuck_sd": float(np.sqrt(1.0 / (w_flex + w_pelvis)))}
 
 
 def _phase_fit(depth: np.ndarray, tilt: np.ndarray) -> tuple[dict[str, float] | None, float, np.ndarray,
@@ -310,19 +332,23 @@ def detect_onset(
     up_departure = up["departure"] if up is not None else float("nan")
     if departure < threshold_deg:
         return Onset(False, 0.0, departure, conf, down["departure"], up_departure, model=model)
-    # Where: from the spine-to-pelvis flexion when it departs by about as much as the pelvis tucks (the
-    # thorax kept its path, so its corner is the tuck's own), else from the pelvis alone.
-    signal, located = "pelvis", None
+    # Where: from the pelvis, and also from the spine-to-pelvis flexion when it departs by about as much as
+    # the pelvis tucks (the thorax kept its path, so its corner is the tuck's own).
+    located = locate_onset(xb, yb, x0_min=top - MAX_ONSET_DEPTH_DEG)
+    source = "pelvis hinges (best"
     flex_fit, _, xf, yf = _phase_fit(depth, np.asarray(flexion_deg, float)[seg])
     if flex_fit is not None and abs(flex_fit["departure"] - down["departure"]) <= FLEXION_AGREEMENT * down["departure"]:
-        located = locate_onset(xf, yf, x0_min=top - MAX_ONSET_DEPTH_DEG)
-        signal = "flexion"
-    if located is None:
-        signal, located = "pelvis", locate_onset(xb, yb, x0_min=top - MAX_ONSET_DEPTH_DEG)
+        from_flexion = locate_onset(xf, yf, x0_min=top - MAX_ONSET_DEPTH_DEG)
+        if from_flexion is not None and located is None:
+            located, source = from_flexion, "flexion hinges (best"
+        elif from_flexion is not None:
+            located = combine_onsets(from_flexion, located)
+            source = (f"flexion and pelvis hinges, flexion weight {located['flexion_weight']:.2f} "
+                      "(flexion best")
     x0 = located["x_tuck"] if located is not None else down["x0"]
     if located is not None:
         bend = "bent-trend" if located["bent"] else "straight-trend"
-        model += f"; onset from {signal} hinges (best: {bend}, p={located['power']:g})"
+        model += f"; onset from {source}: {bend}, p={located['power']:g})"
     onset_depth = top - x0
     reached = np.flatnonzero(np.isfinite(depth) & (depth <= onset_depth))
     idx = start + int(reached[0]) if reached.size else bottom
