@@ -253,7 +253,8 @@ def test_flexion_and_pelvis_onsets_are_averaged_by_how_well_each_is_pinned_down(
     combined = combine_onsets(sure, vague)
     assert combined["flexion_weight"] == pytest.approx(0.9)  # 1/1² against 1/3²
     assert combined["x_tuck"] == pytest.approx(81.0)
-    assert (combined["x_tuck_lo"], combined["x_tuck_hi"]) == (70.0, 95.0)  # both signals' ranges
+    assert combined["x_tuck_lo"] == pytest.approx(0.9 * 78.0 + 0.1 * 70.0)  # the ranges' ends, same weights
+    assert combined["x_tuck_hi"] == pytest.approx(0.9 * 83.0 + 0.1 * 95.0)
     assert combine_onsets(vague, sure)["x_tuck"] == pytest.approx(81.0)
     # Models that all agree do not claim the whole weight: spreads below the floor count as the floor.
     tight = combine_onsets(found(80.0, 0.01, 80.0, 80.0), found(84.0, ONSET_SD_FLOOR_DEG, 82.0, 86.0))

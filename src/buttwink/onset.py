@@ -40,7 +40,8 @@ signal. Onset depth is ``top - x_tuck`` (the 2°-tuck point); onset
 time is when the smoothed depth first reaches it. The onset range (``onset_depth_low_deg`` ..
 ``onset_depth_high_deg``) spans the tuck points of every model of the best one's family whose fit is
 nearly as good as the best (profile likelihood, :data:`ONSET_RANGE_LOGLIK`), over both signals when both
-locate the onset, and always holds the onset: a wide range says the descent does not pin the onset down.
+locate the onset (their ends averaged like the onsets), and always holds the onset: a wide range says
+the descent does not pin the onset down.
 """
 
 from __future__ import annotations
@@ -262,16 +263,17 @@ def locate_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = ON
 
 def combine_onsets(from_flexion: dict[str, float], from_pelvis: dict[str, float]) -> dict[str, float]:
     """One onset from the flexion's and the pelvis's :func:`locate_onset` results: their ``x_tuck`` averaged
-    by inverse variance (``x_tuck_sd``, at least :data:`ONSET_SD_FLOOR_DEG`), the range spanning both
-    ranges. The best model's fields (``x0``, ``power``, ``bent`` ...) are the flexion's; ``flexion_weight``
-    says how much of the onset came from it (0..1)."""
+    by inverse variance (``x_tuck_sd``, at least :data:`ONSET_SD_FLOOR_DEG`), and the ends of their ranges
+    averaged with the same weights (widened to hold the onset if need be). The best model's fields
+    (``x0``, ``power``, ``bent`` ...) are the flexion's; ``flexion_weight`` says how much of the onset came
+    from it (0..1)."""
     w_flex, w_pelvis = (max(found["x_tuck_sd"], ONSET_SD_FLOOR_DEG) ** -2 for found in (from_flexion, from_pelvis))
     weight = w_flex / (w_flex + w_pelvis)
     x_tuck = weight * from_flexion["x_tuck"] + (1 - weight) * from_pelvis["x_tuck"]
     return from_flexion | {
         "x_tuck": x_tuck, "flexion_weight": weight,
-        "x_tuck_lo": min(from_flexion["x_tuck_lo"], from_pelvis["x_tuck_lo"], x_tuck),
-        "x_tuck_hi": max(from_flexion["x_tuck_hi"], from_pelvis["x_tuck_hi"], x_tuck),
+        "x_tuck_lo": min(weight * from_flexion["x_tuck_lo"] + (1 - weight) * from_pelvis["x_tuck_lo"], x_tuck),
+        "x_tuck_hi": max(weight * from_flexion["x_tuck_hi"] + (1 - weight) * from_pelvis["x_tuck_hi"], x_tuck),
         "x_tuck_sd": float(np.sqrt(1.0 / (w_flex + w_pelvis)))}
 
 
