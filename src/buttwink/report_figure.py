@@ -461,10 +461,11 @@ def _footer(fig: Figure, track: pipeline.PoseTrack, analysis: pipeline.Analysis,
              f"   View: {view.near_side} side nearest the camera, facing {view.facing}, {yaw_txt}")
     model = track.model.get("variant") or Path(str(track.model.get("path", "?"))).name
     sha = str(track.model.get("sha256", ""))[:12]
-    rep_models = sorted({str(m) for m in analysis.reps.get("model", pd.Series(dtype=str)) if m})
+    # Each rep's fitted models (shapes, onset signals and weights) are in reps.csv's ``model`` column; listed
+    # here they ran off the page.
     line2 = (f"Pose model: {model}" + (f" ({sha})" if sha else "") + f"   Signal: {pipeline.WINK_SIGNAL}"
-             + (f" ({', '.join(rep_models)})" if rep_models else "")
-             + f"   Wink threshold: {float(analysis.settings.wink_threshold_deg):.0f}° beyond the descent trend")
+             + " (each rep's fits: reps.csv 'model')   Wink threshold: "
+             + f"{float(analysis.settings.wink_threshold_deg):.0f}° beyond the descent trend")
     warnings = list(dict.fromkeys([*view.warnings, *analysis.warnings]))
     line3 = "Warnings: " + ("; ".join(warnings) if warnings else "none")
     if len(line3) > 190:
