@@ -253,8 +253,8 @@ def locate_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = ON
     is_bent = np.isfinite(x1s)
     for family in (is_bent, ~is_bent):
         weights[family] /= max(int(family.sum()), 1)
-    x_tuck = float(np.sum(weights * tucks) / np.sum(weights))
-    x_tuck_sd = float(np.sqrt(np.sum(weights * (tucks - x_tuck) ** 2) / np.sum(weights)))
+    x_tuck = float(np.average(tucks, weights=weights))
+    x_tuck_sd = float(np.sqrt(np.average((tucks - x_tuck) ** 2, weights=weights)))
     near_best = (delta <= ONSET_RANGE_LOGLIK) & (is_bent == is_bent[k])
     return {"x0": float(x0s[k]), "x1": float(x1s[k]), "power": float(ps[k]), "departure": float(deps[k]),
             "bent": bool(is_bent[k]), "x_tuck": x_tuck, "x_tuck_lo": min(float(tucks[near_best].min()), x_tuck),
@@ -337,20 +337,20 @@ def detect_onset(
     # Where: from the pelvis, and also from the spine-to-pelvis flexion when it departs by about as much as
     # the pelvis tucks (the thorax kept its path, so its corner is the tuck's own).
     located = locate_onset(xb, yb, x0_min=top - MAX_ONSET_DEPTH_DEG)
-    source = "pelvis hinges (best"
+    source, best_of = "pelvis hinges", "best"
     flex_fit, _, xf, yf = _phase_fit(depth, np.asarray(flexion_deg, float)[seg])
     if flex_fit is not None and abs(flex_fit["departure"] - down["departure"]) <= FLEXION_AGREEMENT * down["departure"]:
         from_flexion = locate_onset(xf, yf, x0_min=top - MAX_ONSET_DEPTH_DEG)
         if from_flexion is not None and located is None:
-            located, source = from_flexion, "flexion hinges (best"
+            located, source = from_flexion, "flexion hinges"
         elif from_flexion is not None:
             located = combine_onsets(from_flexion, located)
-            source = (f"flexion and pelvis hinges, flexion weight {located['flexion_weight']:.2f} "
-                      "(flexion best")
+            source = f"flexion and pelvis hinges, flexion weight {located['flexion_weight']:.2f}"
+            best_of = "flexion best"
     x0 = located["x_tuck"] if located is not None else down["x0"]
     if located is not None:
         bend = "bent-trend" if located["bent"] else "straight-trend"
-        model += f"; onset from {source}: {bend}, p={located['power']:g})"
+        model += f"; onset from {source} ({best_of}: {bend}, p={located['power']:g})"
     onset_depth = top - x0
     reached = np.flatnonzero(np.isfinite(depth) & (depth <= onset_depth))
     idx = start + int(reached[0]) if reached.size else bottom

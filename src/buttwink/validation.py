@@ -75,7 +75,8 @@ def depth_reading_errors(frames: pd.DataFrame, matched: pd.DataFrame) -> np.ndar
     thigh angle; NaN where the truth rep has no onset). It is the onset-depth error a detector that timed
     every onset perfectly would still make: the floor the depth reading sets."""
     onset_time = matched["truth_onset_time_s"].astype(float).to_numpy()
-    ok = np.isfinite(frames["time_s"].to_numpy(float)) & np.isfinite(frames["depth_deg"].to_numpy(float))
-    read = np.interp(onset_time, frames["time_s"].to_numpy(float)[ok], frames["depth_deg"].to_numpy(float)[ok],
-                     left=np.nan, right=np.nan) if ok.any() else np.full(len(matched), np.nan)
+    time_s, depth = frames["time_s"].to_numpy(float), frames["depth_deg"].to_numpy(float)
+    ok = np.isfinite(time_s) & np.isfinite(depth)
+    read = (np.interp(onset_time, time_s[ok], depth[ok], left=np.nan, right=np.nan) if ok.any()
+            else np.full(len(matched), np.nan))
     return read - matched["truth_onset_depth_deg"].astype(float).to_numpy()
