@@ -321,6 +321,18 @@ def verdict_text(reps: pd.DataFrame) -> str:
             f"{median_depth:.0f}° (0 = parallel)")
 
 
+def estimate_with_settings(path: Path | str, settings: Settings, *, models_dir: Path | str | None = None,
+                           progress: Callable[[int, int], None] | None = None) -> PoseTrack:
+    """:func:`estimate_clip` with the pose options of ``settings`` (frame height, model variant, detection
+    and tracking confidences): the pose stage of :func:`analyze`."""
+    return estimate_clip(
+        path, max_height=settings.max_height_px, variant=settings.model_variant, models_dir=models_dir,
+        pose_options=PoseOptions(min_detection_confidence=settings.min_detection_confidence,
+                                 min_tracking_confidence=settings.min_tracking_confidence),
+        progress=progress,
+    )
+
+
 def analyze(
     path: Path | str,
     settings: Settings | None = None,
@@ -334,12 +346,7 @@ def analyze(
 
     settings = settings or Settings()
     t0 = time.perf_counter()
-    track = estimate_clip(
-        path, max_height=settings.max_height_px, variant=settings.model_variant, models_dir=models_dir,
-        pose_options=PoseOptions(min_detection_confidence=settings.min_detection_confidence,
-                                 min_tracking_confidence=settings.min_tracking_confidence),
-        progress=progress,
-    )
+    track = estimate_with_settings(path, settings, models_dir=models_dir, progress=progress)
     t1 = time.perf_counter()
     result = analyze_landmarks(track, settings, clip=Path(path))
     result.timings_s = {"pose_s": round(t1 - t0, 3), "measure_s": round(time.perf_counter() - t1, 3)}
