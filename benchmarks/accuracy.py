@@ -12,13 +12,22 @@ A truth rep counts as a wink when its wink_deg >= the detector's threshold (8° 
     python benchmarks/accuracy.py                # 24 clips, ~10 min on 2 cores
     python benchmarks/accuracy.py --full         # every combination (72 clips)
     python benchmarks/accuracy.py --quick        # 6 clips
+    python benchmarks/accuracy.py --full --cache DIR   # keep each clip's landmarks and truth in DIR
+
+With ``--cache``, a clip whose render and pose estimation are already in DIR is not rendered or estimated
+again: its landmarks file is reanalysed (:func:`buttwink.pipeline.analyze_landmarks`), which takes seconds
+instead of minutes. That is for working on the measurement stages (kinematics, smoothing, reps, onset). The
+cache key includes a hash of the code that makes the landmarks (renderer, video reading, pose, back contour),
+the pose model's SHA-256 and the mediapipe version, so a change to any of them renders and estimates afresh.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -62,31 +71,79 @@ def grid(mode: str, seed_base: int = 100) -> list[dict[str, float | str | int]]:
     return combos
 
 
-def run_one(params: dict[str, float | str | int], workdir: str, width: int, height: int
-            ) -> tuple[pd.DataFrame, dict[str, float], float]:
-    """Render one clip, analyse it, and score it against its truth."""
-    from buttwink.pipeline import analyze
+#: Modules whose code shapes the landmarks of a render (the ``--cache`` key hashes them).
+POSE_STAGE_MODULES = ("synth", "video.py", "pose.py", "back_contour.py", "models.py")
+
+
+def pose_stage_key(width: int, height: int) -> str:
+    """Hash of everything up to and including pose estimation: the code of :data:`POSE_STAGE_MODULES`, the
+    pose settings, the pose model file, the mediapipe version and the render size. A cached clip under
+    another key is stale."""
+    import mediapipe
+
+    import buttwink
+    from buttwink.models import ensure_model
+    from buttwink.settings import Settings
+
+    settings = Settings()
+    package = Path(buttwink.__file__).parent
+    pose_settings = (settings.max_height_px, settings.model_variant, settings.min_detection_confidence,
+                     settings.min_tracking_confidence)
+    digest = hashlib.sha256(f"{width}x{height} {pose_settings} mediapipe {mediapipe.__version__}".encode())
+    digest.update(ensure_model(settings.model_variant).sha256.encode())
+    for name in POSE_STAGE_MODULES:
+        target = package / name
+        for source in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
+            digest.update(source.relative_to(package).as_posix().encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def clip_name(params: dict[str, float | str | int]) -> str:
+    return "w{wink:g}_o{onset:g}_y{yaw:g}_{facing}_{arms}".format(**params)
+
+
+def render_and_estimate(params: dict[str, float | str | int], clip_dir: Path, width: int, height: int) -> None:
+    """Render one clip into ``clip_dir`` and estimate its pose: ``landmarks.parquet`` (written last, so its
+    presence means the folder is complete), ``truth.csv`` and ``reps_truth.csv``; the video is deleted."""
+    from buttwink.pipeline import estimate_with_settings
     from buttwink.settings import Settings
     from buttwink.synth import CameraParams, SquatParams, render_clip
-    from buttwink.validation import score_clip
 
-    name = "w{wink:g}_o{onset:g}_y{yaw:g}_{facing}_{arms}".format(**params)
     squat = SquatParams(reps=2, depth_deg=float(params["depth"]), wink_deg=float(params["wink"]),
                         onset_depth_deg=float(params["onset"]), trunk_lean_deg=float(params["lean"]),
                         arms=str(params["arms"]))  # type: ignore[arg-type]
     camera = CameraParams(width=width, height=height, fps=30.0, yaw_deg=float(params["yaw"]),
                           facing=str(params["facing"]), noise_sigma=2.0)
-    rendered = render_clip(Path(workdir) / name, squat, camera, seed=int(params["seed"]))
-    t0 = time.perf_counter()
+    rendered = render_clip(clip_dir, squat, camera, seed=int(params["seed"]))
+    track = estimate_with_settings(rendered.video_path, Settings())
+    rendered.video_path.unlink()
+    track.save(clip_dir / "landmarks.parquet")
+
+
+def run_one(params: dict[str, float | str | int], workdir: str, width: int, height: int,
+            cache_key: str | None = None) -> tuple[pd.DataFrame, dict[str, float], bool]:
+    """Render one clip and estimate its pose (or find both in the cache), measure it, and score it against
+    its truth. Returns the per-rep table, the curve correlations and whether the cache had the clip."""
+    from buttwink.pipeline import PoseTrack, analyze_landmarks
+    from buttwink.settings import Settings
+    from buttwink.validation import score_clip
+
+    name = clip_name(params)
+    clip_dir = Path(workdir) / (f"{cache_key}-{params['seed']}-{name}_l{params['lean']:g}_d{params['depth']:g}"
+                                if cache_key else name)
+    cached = (clip_dir / "landmarks.parquet").exists()
+    if not cached:
+        shutil.rmtree(clip_dir, ignore_errors=True)  # an interrupted earlier attempt
+        render_and_estimate(params, clip_dir, width, height)
     settings = Settings()
-    result = analyze(rendered.video_path, settings)
-    seconds = time.perf_counter() - t0
-    matched, corr = score_clip(result.reps, result.frames, rendered.reps, rendered.truth,
-                               settings.wink_threshold_deg)
+    result = analyze_landmarks(PoseTrack.load(clip_dir / "landmarks.parquet"), settings, clip=clip_dir)
+    matched, corr = score_clip(result.reps, result.frames, pd.read_csv(clip_dir / "reps_truth.csv"),
+                               pd.read_csv(clip_dir / "truth.csv"), settings.wink_threshold_deg)
     matched.insert(0, "clip", name)
     for key in ("wink", "onset", "yaw", "facing", "arms", "lean", "depth"):
         matched[key] = params[key]
-    return matched, corr, seconds
+    return matched, corr, cached
 
 
 def main() -> int:
@@ -99,17 +156,24 @@ def main() -> int:
     parser.add_argument("--csv", type=Path, help="also write the per-rep table here")
     parser.add_argument("--seed-base", type=int, default=100,
                         help="render seeds start here; 100 is the held-out grid, use others to design on")
+    parser.add_argument("--cache", type=Path, help="keep renders' landmarks and truth here and reuse them")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     combos = grid("full" if args.full else "quick" if args.quick else "default", args.seed_base)
     print(f"{len(combos)} clips at {width}x{height}, 2 reps each, {args.jobs} processes", flush=True)
     tables, corrs = [], []
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="buttwink-accuracy-") as workdir, \
+    cache_key = pose_stage_key(width, height) if args.cache else None
+    if args.cache:
+        args.cache.mkdir(parents=True, exist_ok=True)
+    reused = 0
+    with tempfile.TemporaryDirectory(prefix="buttwink-accuracy-") as tmp, \
             ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(run_one, p, workdir, width, height) for p in combos]
+        workdir = str(args.cache) if args.cache else tmp
+        futures = [pool.submit(run_one, p, workdir, width, height, cache_key) for p in combos]
         for fut in futures:
-            matched, corr, _ = fut.result()
+            matched, corr, cached = fut.result()
+            reused += cached
             tables.append(matched)
             corrs.append({"clip": matched["clip"].iloc[0], **corr})
             row = matched.iloc[0]
@@ -117,6 +181,8 @@ def main() -> int:
             print(f"  {row['clip']:24s} correct {int(matched['correct'].sum())}/{len(matched)}  "
                   f"onset err [{errs}]  r(lumbopelvic)={corr.get('lumbopelvic_angle_deg', np.nan):.3f} "
                   f"r(lumbar flexion)={corr.get('lumbar_flexion_deg', np.nan):.3f}", flush=True)
+    if args.cache:
+        print(f"cache {args.cache} (key {cache_key}): {reused} of {len(combos)} clips reused")
     reps = pd.concat(tables, ignore_index=True)
     corr = pd.DataFrame(corrs)
     if args.csv:
