@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from buttwink.onset import (
+    FLEXION_AGREEMENT,
     ONSET_SD_FLOOR_DEG,
     ONSET_TUCK_DEG,
     WIDE_ONSET_RANGE_DEG,
@@ -153,6 +154,20 @@ def test_the_spine_flexion_locates_the_onset_when_it_agrees() -> None:
     onset = _detect(depth, tilt, flex)
     assert onset.wink and "onset from flexion" in onset.model
     assert onset.onset_depth_deg == pytest.approx(_tuck_reached(25.0, -20.0, 14.0), abs=3.0)
+
+
+@pytest.mark.parametrize(("flexion_ratio", "joins"), [(1.0 + 0.8 * FLEXION_AGREEMENT, True),
+                                                       (1.0 + 1.5 * FLEXION_AGREEMENT, False)])
+def test_the_spine_flexion_joins_only_when_it_departs_by_about_as_much(flexion_ratio: float, joins: bool) -> None:
+    # The flexion departs by flexion_ratio times the pelvis's 14° tuck: within FLEXION_AGREEMENT of it, it
+    # helps locate the onset; beyond, the thorax line is taken as disturbed and the pelvis locates it alone.
+    _, depth = squat_depth(1, -20.0)
+    tilt = _tilt(depth, 25.0, 14.0)
+    flex = 0.08 * (90.0 - depth) + _tilt(depth, 25.0, 14.0 * flexion_ratio) - _tilt(depth, None, 0.0)
+    onset = _detect(depth, tilt, flex)
+    assert onset.wink
+    assert ("onset from flexion and pelvis hinges" in onset.model) is joins
+    assert ("onset from pelvis hinges" in onset.model) is not joins
 
 
 def test_a_slow_start_is_read_where_the_tuck_reaches_two_degrees() -> None:
