@@ -68,9 +68,9 @@ BEND_START_DEG = 8.0
 #: The flexion helps locate the onset when its departure is within this fraction of the pelvis's. Since the
 #: two onsets are averaged by how well each is pinned down, a flexion that departs by a little more or less
 #: than the pelvis can join in: on the design renders, 0.45-0.7 left the fewest onsets outside ±8° (7 of 93,
-#: against 9 at 0.3 and 8 at 0.8 and above). 0.5 is at the cautious end of that range: at 0.6 a thorax line
+#: against 9 at 0.3 and 8 at 0.8 and 1.0). 0.5 is at the cautious end of that range: at 0.6 a thorax line
 #: disturbed by the arms, departing by 1.57 times the pelvis's with its own corner, joined and moved the
-#: onset by 20° (tests/test_reps_onset.py).
+#: onset by 20° (test_a_bend_in_the_trend_does_not_pull_the_onset_early).
 FLEXION_AGREEMENT = 0.5
 #: Smallest spread (degrees) credited to one signal's onset when the pelvis's and the flexion's are averaged:
 #: a signal whose models all agree must not take the whole weight on that alone.
