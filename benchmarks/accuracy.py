@@ -17,8 +17,9 @@ A truth rep counts as a wink when its wink_deg >= the detector's threshold (8° 
 With ``--cache``, a clip whose render and pose estimation are already in DIR is not rendered or estimated
 again: its landmarks file is reanalysed (:func:`buttwink.pipeline.analyze_landmarks`), which takes seconds
 instead of minutes. That is for working on the measurement stages (kinematics, smoothing, reps, onset). The
-cache key includes a hash of the code that makes the landmarks (renderer, video reading, pose, back contour),
-the pose model's SHA-256 and the mediapipe version, so a change to any of them renders and estimates afresh.
+cache key includes a hash of the code that makes the landmarks (renderer, video reading, pose, back contour,
+the pipeline's pose-stage functions), the pose settings, the pose model's SHA-256 and the mediapipe version,
+so a change to any of them renders and estimates afresh.
 """
 
 from __future__ import annotations
@@ -71,17 +72,22 @@ def grid(mode: str, seed_base: int = 100) -> list[dict[str, float | str | int]]:
     return combos
 
 
-#: Modules whose code shapes the landmarks of a render (the ``--cache`` key hashes them).
+#: Modules whose code shapes the landmarks of a render (the ``--cache`` key hashes them) ...
 POSE_STAGE_MODULES = ("synth", "video.py", "pose.py", "back_contour.py", "models.py")
+#: ... and the pose-stage functions of buttwink.pipeline (the rest of that module is measurement).
+POSE_STAGE_FUNCTIONS = ("estimate_with_settings", "estimate_clip", "_pose_contour")
 
 
 def pose_stage_key(width: int, height: int) -> str:
-    """Hash of everything up to and including pose estimation: the code of :data:`POSE_STAGE_MODULES`, the
-    pose settings, the pose model file, the mediapipe version and the render size. A cached clip under
-    another key is stale."""
+    """Hash of everything up to and including pose estimation: the code of :data:`POSE_STAGE_MODULES` and
+    :data:`POSE_STAGE_FUNCTIONS`, the pose settings, the pose model file, the mediapipe version and the
+    render size. A cached clip under another key is stale."""
+    import inspect
+
     import mediapipe
 
     import buttwink
+    import buttwink.pipeline
     from buttwink.models import ensure_model
     from buttwink.settings import Settings
 
@@ -96,6 +102,8 @@ def pose_stage_key(width: int, height: int) -> str:
         for source in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
             digest.update(source.relative_to(package).as_posix().encode())
             digest.update(source.read_bytes())
+    for function in POSE_STAGE_FUNCTIONS:
+        digest.update(inspect.getsource(getattr(buttwink.pipeline, function)).encode())
     return digest.hexdigest()[:16]
 
 
