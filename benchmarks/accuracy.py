@@ -135,7 +135,7 @@ def run_one(params: dict[str, float | str | int], workdir: str, width: int, heig
     its truth. Returns the per-rep table, the curve correlations and whether the cache had the clip."""
     from buttwink.pipeline import PoseTrack, analyze_landmarks
     from buttwink.settings import Settings
-    from buttwink.validation import score_clip
+    from buttwink.validation import pelvis_reading, score_clip
 
     name = clip_name(params)
     clip_dir = Path(workdir) / (f"{cache_key}-{params['seed']}-{name}_l{params['lean']:g}_d{params['depth']:g}"
@@ -146,12 +146,33 @@ def run_one(params: dict[str, float | str | int], workdir: str, width: int, heig
         render_and_estimate(params, clip_dir, width, height)
     settings = Settings()
     result = analyze_landmarks(PoseTrack.load(clip_dir / "landmarks.parquet"), settings, clip=clip_dir)
-    matched, corr = score_clip(result.reps, result.frames, pd.read_csv(clip_dir / "reps_truth.csv"),
-                               pd.read_csv(clip_dir / "truth.csv"), settings.wink_threshold_deg)
+    reps_truth, truth = pd.read_csv(clip_dir / "reps_truth.csv"), pd.read_csv(clip_dir / "truth.csv")
+    matched, corr = score_clip(result.reps, result.frames, reps_truth, truth, settings.wink_threshold_deg)
+    reading = pelvis_reading(result.frames, truth, reps_truth).add_prefix("reading_")
+    matched = matched.merge(reading, left_on="truth_rep", right_on="reading_truth_rep", how="left").drop(
+        columns="reading_truth_rep")
     matched.insert(0, "clip", name)
     for key in ("wink", "onset", "yaw", "facing", "arms", "lean", "depth"):
         matched[key] = params[key]
     return matched, corr, cached
+
+
+def print_pelvis_reading(reps: pd.DataFrame) -> None:
+    """The pelvis line's reading of the tucks with the detector left out (:func:`buttwink.validation.pelvis_reading`):
+    its response to the tuck, its error, and how much of the error a clip's reps share, next to the detector's."""
+    response = reps["reading_response"].dropna()
+    untucked = reps.loc[reps["reading_true_tuck_deg"].abs() < 1.0, "reading_tuck_error_deg"].dropna()
+    print(f"  pelvis line with the trend known from the truth (no detector): response to the tuck "
+          f"{response.mean():.2f} (SD {response.std():.2f} over {len(response)} reps); error without a tuck "
+          f"{untucked.mean():+.1f}° (SD {untucked.std():.1f}°)")
+    small = reps[(reps["wink"] > 0) & (reps["wink"] <= 10)].copy()
+    small["detector_error"] = small["meas_departure_deg"].astype(float) - small["truth_wink_deg"].astype(float)
+    for label, column in (("pelvis line", "reading_tuck_error_deg"), ("detector", "detector_error")):
+        errors = small.dropna(subset=[column])
+        clip_means = errors.groupby("clip")[column].mean()
+        within = errors[column] - errors["clip"].map(clip_means)
+        print(f"  ... 5-10° tucks, {label:11s}: error {errors[column].mean():+.1f}° (SD {errors[column].std():.1f}°); "
+              f"clip means spread {clip_means.std():.1f}°, reps within a clip {within.std():.1f}°")
 
 
 def main() -> int:
@@ -236,6 +257,7 @@ def main() -> int:
               f"range <= {WIDE_ONSET_RANGE_DEG:.0f}° on {narrow.mean():.0%} of onsets, and "
               f"{(located.loc[narrow, 'onset_depth_error_deg'].abs() <= 8).mean():.0%} of those within ±8° "
               f"(wider: {(located.loc[~narrow, 'onset_depth_error_deg'].abs() <= 8).mean():.0%})")
+    print_pelvis_reading(reps)
     for col in ("lumbopelvic_angle_deg", "lumbar_flexion_deg", "pelvis_tilt_deg", "depth_deg"):
         print(f"  curve r {col:24s}: median {corr[col].median():.3f}, min {corr[col].min():.3f} (goal >= 0.9)")
     print(f"  wall time {time.perf_counter() - t0:.0f} s")

@@ -90,3 +90,52 @@ def test_depth_reading_error_is_the_measured_depth_at_the_true_onset_moment() ->
     errors = depth_reading_errors(frames, matched)
     assert errors[0] == pytest.approx(90.0 - 45.0 - 42.0)
     assert np.isnan(errors[1]) and np.isnan(errors[2])
+
+
+def _reading_clip(response: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Two truth reps (a 10° tuck from a thigh angle of 10°, then none) and a measured curve that reads the
+    tuck at ``response`` of its size, on a trend of its own; the ascents carry garbage that must be ignored."""
+    depth = np.linspace(90.0, -20.0, 111)
+    x = 90.0 - depth
+    tuck = np.clip((x - 80.0) / 30.0, 0.0, None) * 10.0
+    truth_rows, measured = [], []
+    for rep, tucked in ((1, True), (2, False)):
+        t0 = (rep - 1) * 10.0
+        tk = tuck if tucked else np.zeros_like(tuck)
+        for i, (d, k) in enumerate(zip(depth, tk, strict=True)):
+            truth_rows.append({"time_s": t0 + i / 30, "rep": rep, "phase": "descent", "depth_deg": d,
+                               "pelvis_tilt_deg": 0.3 * (90.0 - d) - k})
+            measured.append({"time_s": t0 + i / 30, "ppt": 5.0 - 0.25 * (90.0 - d) + response * k
+                             + 0.2 * np.sin(i)})
+        for i in range(30):
+            truth_rows.append({"time_s": t0 + 4.0 + i / 30, "rep": rep, "phase": "ascent", "depth_deg": -20.0 + 3 * i,
+                               "pelvis_tilt_deg": 0.0})
+            measured.append({"time_s": t0 + 4.0 + i / 30, "ppt": 50.0 * (i % 2)})
+    reps_truth = pd.DataFrame({"rep": [1, 2], "onset_depth_deg": [10.0, np.nan], "wink_deg": [10.0, 0.0]})
+    return pd.DataFrame(measured), pd.DataFrame(truth_rows), reps_truth
+
+
+@pytest.mark.parametrize("response", [0.6, 1.0, 1.5])
+def test_pelvis_reading_measures_how_much_of_the_tuck_the_line_reads(response: float) -> None:
+    from buttwink.validation import READING_TAIL_DEG, pelvis_reading
+
+    frames, truth, reps_truth = _reading_clip(response)
+    reading = pelvis_reading(frames, truth, reps_truth, column="ppt").set_index("truth_rep")
+    true_tail = 10.0 * (1 - READING_TAIL_DEG / 2 / 30.0)  # the tuck's mean over the last 4° of the descent
+    assert reading.loc[1, "true_tuck_deg"] == pytest.approx(true_tail, abs=0.1)
+    assert reading.loc[1, "response"] == pytest.approx(response, abs=0.05)
+    assert reading.loc[1, "tuck_error_deg"] == pytest.approx((response - 1) * true_tail, abs=0.4)
+    # No tuck: the measured line's own trend (another slope and offset than the truth's) reads as nothing.
+    assert abs(reading.loc[2, "read_tuck_deg"]) < 0.4
+    assert np.isnan(reading.loc[2, "response"])
+    assert reading.loc[2, "trend_rms_deg"] < 0.3
+
+
+def test_pelvis_reading_leaves_a_descent_without_measurements_unread() -> None:
+    from buttwink.validation import pelvis_reading
+
+    frames, truth, reps_truth = _reading_clip(1.0)
+    frames.loc[frames["time_s"] < 5.0, "ppt"] = np.nan
+    reading = pelvis_reading(frames, truth, reps_truth, column="ppt").set_index("truth_rep")
+    assert reading.loc[1, ["read_tuck_deg", "response"]].isna().all()
+    assert np.isfinite(reading.loc[2, "read_tuck_deg"])

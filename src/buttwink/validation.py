@@ -80,3 +80,63 @@ def depth_reading_errors(frames: pd.DataFrame, matched: pd.DataFrame) -> np.ndar
     read = (np.interp(onset_time, time_s[ok], depth[ok], left=np.nan, right=np.nan) if ok.any()
             else np.full(len(matched), np.nan))
     return read - matched["truth_onset_depth_deg"].astype(float).to_numpy()
+
+
+#: Degrees of thigh descent at the bottom of a descent over which :func:`pelvis_reading` averages the
+#: departures from the trend.
+READING_TAIL_DEG = 4.0
+#: The trend in :func:`pelvis_reading` starts this many degrees into the descent (the first degrees are the
+#: turn from standing) and needs this many degrees before the true onset.
+READING_TREND_START_DEG = 10.0
+READING_MIN_TREND_SPAN_DEG = 10.0
+#: Tucks smaller than this (degrees) get no response ratio: the ratio of two small numbers is noise.
+READING_MIN_TUCK_DEG = 4.0
+
+
+def pelvis_reading(frames: pd.DataFrame, truth_frames: pd.DataFrame, reps_truth: pd.DataFrame,
+                   column: str = "posterior_pelvic_tilt_deg_despiked") -> pd.DataFrame:
+    """How the measured pelvis line reads each rendered tuck, with the onset detector left out.
+
+    For each truth rep, the measured ``column`` (posterior pelvic tilt, degrees, posterior +) and the true
+    posterior tilt (minus the truth's ``pelvis_tilt_deg``) are read against the *true* thigh descent ``x``
+    (degrees below the rep's first descent frame) over the truth's descent frames. Each gets a straight trend
+    fitted where the truth has no tuck yet (from :data:`READING_TREND_START_DEG` of descent to the true onset,
+    or the whole descent without a wink), so the trend is known, not searched for. Returned per truth rep:
+
+    - ``read_tuck_deg``, ``true_tuck_deg``: mean departure from the trend over the last
+      :data:`READING_TAIL_DEG` degrees of descent (degrees, posterior +);
+    - ``tuck_error_deg``: read minus true;
+    - ``response``: read / true for true tucks of at least :data:`READING_MIN_TUCK_DEG` (1 = the silhouette's
+      pelvis line turns with the pelvis; NaN otherwise);
+    - ``trend_rms_deg``: the measured curve's scatter about its trend (degrees).
+
+    Rows are NaN where the descent has too few measured frames or too short a trend.
+    """
+    merged = pd.merge_asof(truth_frames.sort_values("time_s"), frames[["time_s", column]].sort_values("time_s"),
+                           on="time_s", direction="nearest", tolerance=0.02)
+    rows = []
+    for _, rep in reps_truth.iterrows():
+        row = {"truth_rep": rep["rep"], "read_tuck_deg": np.nan, "true_tuck_deg": np.nan,
+               "tuck_error_deg": np.nan, "response": np.nan, "trend_rms_deg": np.nan}
+        rows.append(row)
+        descent = merged[(merged["rep"] == rep["rep"]) & (merged["phase"] == "descent")]
+        if descent.empty:
+            continue
+        depth = descent["depth_deg"].to_numpy(float)
+        x = depth[0] - depth
+        read = descent[column].to_numpy(float)
+        true = -descent["pelvis_tilt_deg"].to_numpy(float)
+        onset_x = depth[0] - float(rep["onset_depth_deg"]) if np.isfinite(rep["onset_depth_deg"]) else np.inf
+        trend = (x >= READING_TREND_START_DEG) & (x < onset_x) & np.isfinite(read)
+        tail = (x >= x.max() - READING_TAIL_DEG) & np.isfinite(read)
+        span = np.ptp(x[trend]) if trend.any() else 0.0
+        if span < READING_MIN_TREND_SPAN_DEG or tail.sum() < 2:
+            continue
+        fit_read = np.polyfit(x[trend], read[trend], 1)
+        fit_true = np.polyfit(x[trend], true[trend], 1)
+        read_tuck = float(np.mean(read[tail] - np.polyval(fit_read, x[tail])))
+        true_tuck = float(np.mean(true[tail] - np.polyval(fit_true, x[tail])))
+        row.update(read_tuck_deg=read_tuck, true_tuck_deg=true_tuck, tuck_error_deg=read_tuck - true_tuck,
+                   response=read_tuck / true_tuck if true_tuck >= READING_MIN_TUCK_DEG else np.nan,
+                   trend_rms_deg=float(np.sqrt(np.mean((read[trend] - np.polyval(fit_read, x[trend])) ** 2))))
+    return pd.DataFrame(rows)
