@@ -93,8 +93,7 @@ def pose_stage_key(width: int, height: int) -> str:
 
     settings = Settings()
     package = Path(buttwink.__file__).parent
-    pose_settings = (settings.max_height_px, settings.model_variant, settings.min_detection_confidence,
-                     settings.min_tracking_confidence)
+    pose_settings = settings.pose_stage_values()
     digest = hashlib.sha256(f"{width}x{height} {pose_settings} mediapipe {mediapipe.__version__}".encode())
     digest.update(ensure_model(settings.model_variant).sha256.encode())
     for name in POSE_STAGE_MODULES:

@@ -57,3 +57,23 @@ def test_cli_config_is_echoed_in_summary(tmp_path: Path) -> None:
     assert summary["settings"]["cutoff_hz"] == 5.0
     assert summary["settings"]["wink_threshold_deg"] == 11.0
     assert summary["model"]["sha256"]
+
+
+def test_the_pose_stage_reads_exactly_the_pose_stage_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The accuracy benchmark's cache key hashes ``pose_stage_values()``: a setting the pose stage reads but
+    that list leaves out would let a changed setting be scored on stale landmarks."""
+    import buttwink.pipeline as pipeline
+    from buttwink.settings import POSE_STAGE_FIELDS
+
+    read: set[str] = set()
+
+    class Recording:
+        def __getattr__(self, name: str) -> object:
+            read.add(name)
+            return getattr(Settings(), name)
+
+    monkeypatch.setattr(pipeline, "estimate_clip", lambda *args, **kwargs: None)
+    pipeline.estimate_with_settings("clip.mp4", Recording())  # type: ignore[arg-type]
+    assert read == set(POSE_STAGE_FIELDS)
+    values = Settings(max_height_px=480).pose_stage_values()
+    assert values["max_height_px"] == 480 and set(values) == set(POSE_STAGE_FIELDS)

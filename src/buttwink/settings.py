@@ -7,6 +7,11 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+#: The settings the pose stage reads (:func:`buttwink.pipeline.estimate_with_settings`); everything else only
+#: changes the measurement after it, so saved landmarks stay valid when only those change.
+POSE_STAGE_FIELDS: tuple[str, ...] = ("model_variant", "max_height_px", "min_detection_confidence",
+                                      "min_tracking_confidence")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -37,6 +42,10 @@ class Settings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def pose_stage_values(self) -> dict[str, Any]:
+        """The values of :data:`POSE_STAGE_FIELDS`: what pose estimation depends on among the settings."""
+        return {name: getattr(self, name) for name in POSE_STAGE_FIELDS}
 
     def updated(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied; ``None`` values are ignored (unset CLI flags)."""
