@@ -80,8 +80,8 @@ POSE_STAGE_FUNCTIONS = ("estimate_with_settings", "estimate_clip", "_pose_contou
 
 def pose_stage_key(width: int, height: int) -> str:
     """Hash of everything up to and including pose estimation: the code of :data:`POSE_STAGE_MODULES` and
-    :data:`POSE_STAGE_FUNCTIONS`, the pose settings, the pose model file, the mediapipe version and the
-    render size. A cached clip under another key is stale."""
+    :data:`POSE_STAGE_FUNCTIONS`, the pose settings (``Settings.pose_stage_values()``), the pose model file,
+    the mediapipe version and the render size. A cached clip under another key is stale."""
     import inspect
 
     import mediapipe
