@@ -174,6 +174,25 @@ compare = compare_clips(tracks, settings)
 print("clips compared:", ", ".join(sorted(compare["clip"].unique())))
 print(f"verdicts matching the truth: {(compare['wink'] == compare['truth_wink']).sum()} of {len(compare)} reps")
 compare[COLUMNS].round(1)"""),
+    ("md", """### The pelvis line's own reading, apart from the detector
+
+`validation.pelvis_reading` compares the silhouette's pelvis line with the rendered tuck while the
+descent's trend is *known* from the truth (a line fitted before the true onset), so no trend or corner is
+searched for: `read_tuck_deg` against `true_tuck_deg` over the last 4° of each descent, and their ratio
+(`response`, 1 = the line turns with the pelvis). It separates how well the silhouette sees the pelvis
+from how well the detector fits it; `benchmarks/accuracy.py` prints the same over its whole grid."""),
+    ("code", """from buttwink.validation import pelvis_reading
+
+readings = []
+for name, track in sorted(tracks.items()):
+    measured = analyze_landmarks(track, settings).frames
+    reading = pelvis_reading(measured, pd.read_csv(SAMPLES / name / "truth.csv"),
+                             pd.read_csv(SAMPLES / name / "reps_truth.csv"))
+    reading.insert(0, "clip", name)
+    readings.append(reading)
+readings = pd.concat(readings, ignore_index=True)
+print(f"response to the tuck: mean {readings['response'].mean():.2f} over {readings['response'].notna().sum()} reps")
+readings.round(2)"""),
     ("md", """## 7. Change a setting and rerun only the stages after pose estimation
 
 The landmarks file keeps everything pose estimation produced (landmarks, back contour, clip and model
