@@ -19,6 +19,16 @@ CURVES = {
 }
 
 
+#: A measured frame and a truth frame are the same frame when their times differ by at most this (seconds).
+FRAME_MATCH_TOLERANCE_S = 0.02
+
+
+def _nearest_frames(left: pd.DataFrame, right: pd.DataFrame, **kwargs: object) -> pd.DataFrame:
+    """``left`` with the columns of ``right``'s frame nearest in time (within :data:`FRAME_MATCH_TOLERANCE_S`)."""
+    return pd.merge_asof(left.sort_values("time_s"), right.sort_values("time_s"), on="time_s",
+                         direction="nearest", tolerance=FRAME_MATCH_TOLERANCE_S, **kwargs)
+
+
 def match_reps(measured: pd.DataFrame, truth: pd.DataFrame, tolerance_s: float = 0.6) -> pd.DataFrame:
     """Pair each truth rep with the measured rep whose bottom time is nearest (within ``tolerance_s``).
 
@@ -38,8 +48,7 @@ def match_reps(measured: pd.DataFrame, truth: pd.DataFrame, tolerance_s: float =
 
 def curve_correlations(frames: pd.DataFrame, truth_frames: pd.DataFrame) -> dict[str, float]:
     """Pearson r between measured (smoothed) and true curves, over frames where both are finite."""
-    merged = pd.merge_asof(frames.sort_values("time_s"), truth_frames.sort_values("time_s"), on="time_s",
-                           direction="nearest", tolerance=0.02, suffixes=("", "_truth"))
+    merged = _nearest_frames(frames, truth_frames, suffixes=("", "_truth"))
     out = {}
     for meas, true in CURVES.items():
         true_col = f"{true}_truth" if f"{true}_truth" in merged else true
@@ -112,8 +121,7 @@ def pelvis_reading(frames: pd.DataFrame, truth_frames: pd.DataFrame, reps_truth:
 
     Rows are NaN where the descent has too few measured frames or too short a trend.
     """
-    merged = pd.merge_asof(truth_frames.sort_values("time_s"), frames[["time_s", column]].sort_values("time_s"),
-                           on="time_s", direction="nearest", tolerance=0.02)
+    merged = _nearest_frames(truth_frames, frames[["time_s", column]])
     rows = []
     for _, rep in reps_truth.iterrows():
         row = {"truth_rep": rep["rep"], "read_tuck_deg": np.nan, "true_tuck_deg": np.nan,
@@ -132,11 +140,10 @@ def pelvis_reading(frames: pd.DataFrame, truth_frames: pd.DataFrame, reps_truth:
         span = np.ptp(x[trend]) if trend.any() else 0.0
         if span < READING_MIN_TREND_SPAN_DEG or tail.sum() < 2:
             continue
-        fit_read = np.polyfit(x[trend], read[trend], 1)
-        fit_true = np.polyfit(x[trend], true[trend], 1)
-        read_tuck = float(np.mean(read[tail] - np.polyval(fit_read, x[tail])))
-        true_tuck = float(np.mean(true[tail] - np.polyval(fit_true, x[tail])))
+        read_departure = read - np.polyval(np.polyfit(x[trend], read[trend], 1), x)
+        true_departure = true - np.polyval(np.polyfit(x[trend], true[trend], 1), x)
+        read_tuck, true_tuck = float(np.mean(read_departure[tail])), float(np.mean(true_departure[tail]))
         row.update(read_tuck_deg=read_tuck, true_tuck_deg=true_tuck, tuck_error_deg=read_tuck - true_tuck,
                    response=read_tuck / true_tuck if true_tuck >= READING_MIN_TUCK_DEG else np.nan,
-                   trend_rms_deg=float(np.sqrt(np.mean((read[trend] - np.polyval(fit_read, x[trend])) ** 2))))
+                   trend_rms_deg=float(np.sqrt(np.mean(read_departure[trend] ** 2))))
     return pd.DataFrame(rows)
