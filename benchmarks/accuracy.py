@@ -13,6 +13,7 @@ A truth rep counts as a wink when its wink_deg >= the detector's threshold (8° 
     python benchmarks/accuracy.py --full         # every combination (72 clips)
     python benchmarks/accuracy.py --quick        # 6 clips
     python benchmarks/accuracy.py --full --cache DIR   # keep each clip's landmarks and truth in DIR
+    python benchmarks/accuracy.py --full --silhouette exact   # back traced on the exact silhouette
 
 With ``--cache``, a clip whose render and pose estimation are already in DIR is not rendered or estimated
 again: its landmarks file is reanalysed (:func:`buttwink.pipeline.analyze_landmarks`), which takes seconds
@@ -20,6 +21,12 @@ instead of minutes. That is for working on the measurement stages (kinematics, s
 cache key includes a hash of the code that makes the landmarks (renderer, video reading, pose, back contour,
 the pipeline's pose-stage functions), the pose settings, the pose model's SHA-256 and the mediapipe version,
 so a change to any of them renders and estimates afresh.
+
+``--silhouette exact`` keeps MediaPipe's landmarks (and so where the back is sampled) but traces the back on
+the renderer's exact silhouette of the body (:func:`buttwink.synth.render_silhouettes`) instead of
+MediaPipe's segmentation mask: the difference is what a perfect segmentation would change, the rest of the
+error belongs to the landmarks and to how a silhouette's edge follows the bones. It re-renders each clip's
+silhouettes (about 20 s a clip).
 """
 
 from __future__ import annotations
@@ -35,9 +42,13 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from buttwink.pipeline import PoseTrack
 
 WINK_SIZES = (0.0, 5.0, 10.0, 15.0, 20.0, 25.0)
 ONSET_DEPTHS = (30.0, 15.0, 0.0, -8.0)
@@ -75,7 +86,7 @@ def grid(mode: str, seed_base: int = 100) -> list[dict[str, float | str | int]]:
 #: Modules whose code shapes the landmarks of a render (the ``--cache`` key hashes them) ...
 POSE_STAGE_MODULES = ("synth", "video.py", "pose.py", "back_contour.py", "models.py")
 #: ... and the pose-stage functions of buttwink.pipeline (the rest of that module is measurement).
-POSE_STAGE_FUNCTIONS = ("estimate_with_settings", "estimate_clip", "_pose_contour")
+POSE_STAGE_FUNCTIONS = ("estimate_with_settings", "estimate_clip", "_pose_contour", "_contour_from_landmarks")
 
 
 def pose_stage_key(width: int, height: int) -> str:
@@ -128,10 +139,30 @@ def render_and_estimate(params: dict[str, float | str | int], clip_dir: Path, wi
     track.save(clip_dir / "landmarks.parquet")
 
 
+def exact_silhouette_track(track: PoseTrack, clip_dir: Path) -> PoseTrack:
+    """``track`` with its back contour traced on the renderer's exact silhouette (at the same landmark
+    stations) instead of MediaPipe's mask; the clip is re-rendered from its ``params.json``."""
+    import json
+
+    import cv2
+
+    from buttwink.pipeline import retrace_back_contour
+    from buttwink.synth import CameraParams, SquatParams, render_silhouettes
+
+    params = json.loads((clip_dir / "params.json").read_text())
+    size = (int(track.video["width"]), int(track.video["height"]))  # the pixels the landmarks are in
+    silhouettes = render_silhouettes(SquatParams(**params["squat"]), CameraParams(**params["camera"]),
+                                     int(params["seed"]), indices=track.table["frame"].astype(int).tolist())
+    return retrace_back_contour(track, (mask if mask.shape[::-1] == size
+                                        else cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+                                        for mask in silhouettes))
+
+
 def run_one(params: dict[str, float | str | int], workdir: str, width: int, height: int,
-            cache_key: str | None = None) -> tuple[pd.DataFrame, dict[str, float], bool]:
+            cache_key: str | None = None, silhouette: str = "mediapipe") -> tuple[pd.DataFrame, dict[str, float], bool]:
     """Render one clip and estimate its pose (or find both in the cache), measure it, and score it against
-    its truth. Returns the per-rep table, the curve correlations and whether the cache had the clip."""
+    its truth. Returns the per-rep table, the curve correlations and whether the cache had the clip.
+    ``silhouette="exact"`` traces the back on the renderer's exact silhouette instead of MediaPipe's mask."""
     from buttwink.pipeline import PoseTrack, analyze_landmarks
     from buttwink.settings import Settings
     from buttwink.validation import pelvis_reading, score_clip
@@ -144,7 +175,10 @@ def run_one(params: dict[str, float | str | int], workdir: str, width: int, heig
         shutil.rmtree(clip_dir, ignore_errors=True)  # an interrupted earlier attempt
         render_and_estimate(params, clip_dir, width, height)
     settings = Settings()
-    result = analyze_landmarks(PoseTrack.load(clip_dir / "landmarks.parquet"), settings, clip=clip_dir)
+    track = PoseTrack.load(clip_dir / "landmarks.parquet")
+    if silhouette == "exact":
+        track = exact_silhouette_track(track, clip_dir)
+    result = analyze_landmarks(track, settings, clip=clip_dir)
     reps_truth, truth = pd.read_csv(clip_dir / "reps_truth.csv"), pd.read_csv(clip_dir / "truth.csv")
     matched, corr = score_clip(result.reps, result.frames, reps_truth, truth, settings.wink_threshold_deg)
     reading = pelvis_reading(result.frames, truth, reps_truth).add_prefix("reading_")
@@ -185,10 +219,16 @@ def main() -> int:
     parser.add_argument("--seed-base", type=int, default=100,
                         help="render seeds start here; 100 is the held-out grid, use others to design on")
     parser.add_argument("--cache", type=Path, help="keep renders' landmarks and truth here and reuse them")
+    parser.add_argument("--silhouette", choices=("mediapipe", "exact"), default="mediapipe",
+                        help="trace the back on MediaPipe's mask (what buttwink does) or on the renderer's exact "
+                             "silhouette, at the same landmark stations (a diagnostic: what a perfect "
+                             "segmentation would change)")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     combos = grid("full" if args.full else "quick" if args.quick else "default", args.seed_base)
-    print(f"{len(combos)} clips at {width}x{height}, 2 reps each, {args.jobs} processes", flush=True)
+    traced_on = "the renderer's exact silhouette" if args.silhouette == "exact" else "MediaPipe's mask"
+    print(f"{len(combos)} clips at {width}x{height}, 2 reps each, {args.jobs} processes, back traced on "
+          f"{traced_on}", flush=True)
     tables, corrs = [], []
     t0 = time.perf_counter()
     cache_key = pose_stage_key(width, height) if args.cache else None
@@ -198,7 +238,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="buttwink-accuracy-") as tmp, \
             ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
         workdir = str(args.cache) if args.cache else tmp
-        futures = [pool.submit(run_one, p, workdir, width, height, cache_key) for p in combos]
+        futures = [pool.submit(run_one, p, workdir, width, height, cache_key, args.silhouette) for p in combos]
         for fut in futures:
             matched, corr, cached = fut.result()
             reused += cached

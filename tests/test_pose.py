@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from buttwink.cli import app
 from buttwink.pipeline import PoseTrack, estimate_clip
-from buttwink.pose import LANDMARK_FIELDS, LANDMARK_NAMES, PoseOptions, landmark_columns
+from buttwink.pose import LANDMARK_FIELDS, LANDMARK_NAMES, PoseFrame, PoseOptions, landmark_columns
 from buttwink.video import probe_video
 
 
@@ -148,3 +148,43 @@ def test_pose_command_on_a_bad_file_is_a_one_line_error(tmp_path: Path) -> None:
     lines = [line for line in res.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and str(bad) in lines[0]
     assert not out.exists()
+
+
+def _upright_pose(index: int, detected: bool = True) -> PoseFrame:
+    """A person facing image-right: hips at (100, 200), shoulders at (100, 100), toes right of the heels."""
+    values = np.full((len(LANDMARK_NAMES), len(LANDMARK_FIELDS)), np.nan)
+    if detected:
+        values[:, 2:] = 0.0
+        for name, (x, y) in {"hip": (100, 200), "shoulder": (100, 100), "heel": (95, 300),
+                             "foot_index": (125, 305)}.items():
+            for side in ("left", "right"):
+                values[LANDMARK_NAMES.index(f"{side}_{name}"), :2] = (x, y)
+    return PoseFrame(index, index / 30.0, detected, values)
+
+
+def test_back_contour_is_retraced_on_other_masks_at_the_same_stations() -> None:
+    from buttwink.back_contour import BACK_STATIONS, back_columns
+    from buttwink.pipeline import retrace_back_contour
+    from buttwink.pose import poses_to_frame
+
+    poses = [_upright_pose(0), _upright_pose(1), _upright_pose(2, detected=False)]
+    track = PoseTrack(poses_to_frame(poses), {}, {})
+    body = np.zeros((400, 300), np.float32)
+    body[40:320, 70:140] = 1.0  # back edge at x = 70 (the pixel edge between columns 69 and 70)
+    wider = np.zeros_like(body)
+    wider[40:320, 60:140] = 1.0
+    out = retrace_back_contour(track, [body, wider, body])
+    assert out.extra.get("back_contour_retraced") is True
+    assert out.table[landmark_columns()].equals(track.table[landmark_columns()])  # landmarks untouched
+    back = out.table[back_columns()].to_numpy(float).reshape(3, len(BACK_STATIONS), 2)
+    ys = 200 - BACK_STATIONS * 100  # the stations along the hip -> shoulder axis
+    inside = (ys > 41) & (ys < 319)
+    np.testing.assert_allclose(back[0, inside, 1], ys[inside], atol=1e-6)
+    np.testing.assert_allclose(back[0, inside, 0], 69.5, atol=0.6)
+    np.testing.assert_allclose(back[1, inside, 0], 59.5, atol=0.6)
+    assert np.isnan(back[2]).all()  # no person detected in that frame
+    assert np.isnan(retrace_back_contour(track, [body, None, body]).table[back_columns()].iloc[1]).all()
+    with pytest.raises(ValueError, match="2 masks for the track's 3 frames"):
+        retrace_back_contour(track, [body, body])
+    with pytest.raises(ValueError, match="more masks"):
+        retrace_back_contour(track, [body] * 4)

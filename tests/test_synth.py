@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from buttwink.synth import FRAME_COLUMNS, REP_COLUMNS, CameraParams, SquatParams, compute_truth, render_clip
 from buttwink.synth.cli import synth_command
-from buttwink.synth.render import render_frames
+from buttwink.synth.render import render_frames, render_silhouettes
 
 SMALL = CameraParams(width=320, height=240, fps=15.0)
 WINK = SquatParams(depth_deg=-20.0, reps=2, wink_deg=18.0, onset_depth_deg=5.0, descent_s=1.0, ascent_s=0.9)
@@ -156,6 +156,38 @@ def test_rendering_is_deterministic_for_a_seed() -> None:
     pd.testing.assert_frame_equal(compute_truth(WINK, cam, 7).frames, compute_truth(WINK, cam, 7).frames)
     # frames change over the movement (the figure moves)
     assert a[0] != a[1]
+
+
+def test_exact_silhouette_covers_the_body_and_only_the_body() -> None:
+    cam = replace(SMALL, width=160, height=120, noise_sigma=2.0)
+    truth = compute_truth(WINK, cam, 6)
+    idx = [0, int(np.argmax((truth.frames.phase == "bottom").to_numpy()))]
+    masks = list(render_silhouettes(WINK, cam, 6, truth, idx))
+    for i, mask in zip(idx, masks, strict=True):
+        assert mask.shape == (cam.height, cam.width) and mask.dtype == np.float32
+        assert set(np.unique(mask)) == {0.0, 1.0}  # no supersampling: whole pixels
+        row = truth.frames.iloc[i]
+        for joint in ("shoulder", "hip", "knee", "ankle"):  # joint centres lie inside the body
+            assert mask[int(row[f"{joint}_y_px"]), int(row[f"{joint}_x_px"])] == 1.0, joint
+        assert 0.02 < mask.mean() < 0.3
+        assert mask[:5].max() == 0.0 and mask[:, :5].max() == 0.0  # sky / wall at the top and sides
+    # The silhouette's back edge is where the picture changes from wall to body (facing right: back on the left).
+    frame = next(render_frames(WINK, replace(cam, noise_sigma=0.0), 6, truth, [idx[1]])).astype(int)
+    row = int(truth.frames.iloc[idx[1]]["hip_y_px"])
+    back = int(np.argmax(masks[1][row] > 0))
+    assert np.abs(frame[row, back - 2] - frame[row, back + 2]).max() > 15
+    assert np.abs(frame[row, back - 4] - frame[row, back - 2]).max() < 5
+
+
+def test_exact_silhouette_mirrors_with_facing_and_has_soft_edges_when_supersampled() -> None:
+    cam = replace(SMALL, width=160, height=120)
+    right = next(render_silhouettes(WINK, cam, 6, indices=[12]))
+    left = next(render_silhouettes(WINK, replace(cam, facing="left"), 6, indices=[12]))
+    assert np.array_equal(left, right[:, ::-1])
+    soft = next(render_silhouettes(WINK, replace(cam, supersample=2), 6, indices=[12]))
+    edge = (soft > 0) & (soft < 1)
+    assert edge.sum() > 20  # fractional coverage along the outline
+    assert np.abs(soft - right).mean() < 0.02  # and the same body
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ rerun from that file without re-estimating.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from buttwink.pose import (
     PoseFrame,
     PoseOptions,
     count_people,
+    landmark_columns,
     poses_to_frame,
 )
 from buttwink.reps import Rep, segment_reps
@@ -66,18 +67,49 @@ class PoseTrack:
         return cls(table, dict(meta.get("video", {})), dict(meta.get("model", {})), extra)  # type: ignore[arg-type]
 
 
-def _pose_contour(pose: PoseFrame) -> np.ndarray:
-    """Back contour of one frame from its mask and landmarks (NaN when unavailable)."""
-    if not pose.detected or pose.mask is None:
-        return np.full((N_STATIONS, 2), np.nan)
-    v = pose.values
+def _contour_from_landmarks(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Back contour (pixels) traced on ``mask`` at the stations set by one frame's landmark values (33, 8)."""
+    v = values
     hip = (v[_IDX["left_hip"], :2] + v[_IDX["right_hip"], :2]) / 2
     shoulder = (v[_IDX["left_shoulder"], :2] + v[_IDX["right_shoulder"], :2]) / 2
     heel = (v[_IDX["left_heel"], 0] + v[_IDX["right_heel"], 0]) / 2
     toe = (v[_IDX["left_foot_index"], 0] + v[_IDX["right_foot_index"], 0]) / 2
     ear = (v[_IDX["left_ear"], 0] + v[_IDX["right_ear"], 0]) / 2
     facing = facing_sign(heel, toe, v[_IDX["nose"], 0], ear)
-    return trace_back_contour(pose.mask, hip, shoulder, facing)
+    return trace_back_contour(mask, hip, shoulder, facing)
+
+
+def _pose_contour(pose: PoseFrame) -> np.ndarray:
+    """Back contour of one frame from its mask and landmarks (NaN when unavailable)."""
+    if not pose.detected or pose.mask is None:
+        return np.full((N_STATIONS, 2), np.nan)
+    return _contour_from_landmarks(pose.values, pose.mask)
+
+
+def retrace_back_contour(track: PoseTrack, masks: Iterable[np.ndarray | None]) -> PoseTrack:
+    """The same track with its back contour traced again on other person masks.
+
+    ``masks`` gives one HxW person-probability mask (0..1, the video's pixels) per row of ``track.table``, in
+    order, or ``None`` for a frame without one. The landmarks stay, and with them the contour's stations, so
+    only the segmentation changes: for instance a renderer's exact silhouette
+    (:func:`buttwink.synth.render_silhouettes`) in place of MediaPipe's mask.
+    """
+    table = track.table.copy()
+    values = table[landmark_columns()].to_numpy(float).reshape(len(table), len(LANDMARK_NAMES),
+                                                                  len(LANDMARK_FIELDS))
+    detected = table["detected"].to_numpy(bool)
+    contours = np.full((len(table), N_STATIONS, 2), np.nan)
+    count = 0
+    for i, mask in enumerate(masks):
+        if i >= len(table):
+            raise ValueError(f"more masks than the track's {len(table)} frames")
+        count += 1
+        if mask is not None and detected[i]:
+            contours[i] = _contour_from_landmarks(values[i], mask)
+    if count != len(table):
+        raise ValueError(f"{count} masks for the track's {len(table)} frames")
+    table[back_columns()] = contours.reshape(len(table), -1)
+    return PoseTrack(table, dict(track.video), dict(track.model), {**track.extra, "back_contour_retraced": True})
 
 
 def estimate_clip(

@@ -7,13 +7,14 @@ Public API::
 * :func:`compute_truth` — kinematics and ground truth without rendering (pure, fast).
 * :func:`render_clip` — render ``video.mp4`` plus ``truth.csv``, ``reps_truth.csv``, ``params.json``.
 * :func:`render_frames` — the frames as uint8 RGB arrays.
+* :func:`render_silhouettes` — the body's exact silhouette in each frame (a perfect segmentation).
 
 Angles follow ``docs/conventions.md`` (degrees, sagittal plane); pixels have x right, y down.
 """
 
 from .kinematics import FRAME_COLUMNS, REP_COLUMNS, Truth, compute_truth
 from .params import CameraParams, SquatParams
-from .render import RenderResult, render_clip, render_frames
+from .render import RenderResult, render_clip, render_frames, render_silhouettes
 
 __all__ = [
     "FRAME_COLUMNS",
@@ -25,4 +26,5 @@ __all__ = [
     "compute_truth",
     "render_clip",
     "render_frames",
+    "render_silhouettes",
 ]

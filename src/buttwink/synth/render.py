@@ -38,6 +38,41 @@ class RenderResult:
     seconds_per_frame: float
 
 
+def _linear_renders(
+    squat: SquatParams,
+    camera: CameraParams,
+    seed: int,
+    truth: Truth | None,
+    indices: Sequence[int] | None,
+    black_body: bool = False,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(frame index, linear RGB float32 image)`` at the supersampled size, before mirroring.
+
+    With ``black_body`` every body material is black, so a pixel is exactly 0 where its ray hits the body
+    (the floor, wall and sky are never black).
+    """
+    truth = truth if truth is not None else compute_truth(squat, camera, seed)
+    shape = draw_shape(seed)
+    mats = shape.materials()
+    if black_body:
+        mats = np.zeros_like(mats)
+    cam = make_camera(camera, squat).scaled(int(camera.supersample))
+    camv = np.concatenate([cam.pos, cam.right, cam.up, cam.fwd, [cam.f, cam.cx, cam.cy]]).astype(np.float64)
+    wall_z = -float(camera.wall_distance_m)
+    buf = np.zeros((cam.height, cam.width, 3), np.float32)
+    for i in range(len(truth.frames)) if indices is None else indices:
+        P = build_primitives(truth.pose, i, squat, shape)
+        render_image(cam.width, cam.height, camv, P, mats, LIGHT, wall_z, buf)
+        yield i, buf
+
+
+def _to_frame_size(img: np.ndarray, camera: CameraParams) -> np.ndarray:
+    """Supersampled image -> the clip's frame size, mirrored when the person faces left."""
+    if int(camera.supersample) > 1:
+        img = cv2.resize(img, (camera.width, camera.height), interpolation=cv2.INTER_AREA)
+    return img[:, ::-1] if camera.facing == "left" else img
+
+
 def render_frames(
     squat: SquatParams,
     camera: CameraParams,
@@ -49,28 +84,32 @@ def render_frames(
 
     ``indices`` selects frames (default: all, in order). Sensor noise of frame i depends only on (seed, i).
     """
-    truth = truth if truth is not None else compute_truth(squat, camera, seed)
-    shape = draw_shape(seed)
-    mats = shape.materials()
-    ss = int(camera.supersample)
-    cam = make_camera(camera, squat).scaled(ss)
-    camv = np.concatenate([cam.pos, cam.right, cam.up, cam.fwd, [cam.f, cam.cx, cam.cy]]).astype(np.float64)
-    wall_z = -float(camera.wall_distance_m)
-    buf = np.zeros((cam.height, cam.width, 3), np.float32)
-    for i in range(len(truth.frames)) if indices is None else indices:
-        P = build_primitives(truth.pose, i, squat, shape)
-        render_image(cam.width, cam.height, camv, P, mats, LIGHT, wall_z, buf)
-        img = np.power(np.clip(buf, 0.0, 1.0), 1.0 / 2.2) * 255.0
-        if ss > 1:
-            img = cv2.resize(img, (camera.width, camera.height), interpolation=cv2.INTER_AREA)
-        if camera.facing == "left":
-            img = img[:, ::-1]
+    for i, buf in _linear_renders(squat, camera, seed, truth, indices):
+        img = _to_frame_size(np.power(np.clip(buf, 0.0, 1.0), 1.0 / 2.2) * 255.0, camera)
         if camera.blur_sigma > 0:
             img = cv2.GaussianBlur(img, (0, 0), camera.blur_sigma)
         if camera.noise_sigma > 0:
             noise_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 3, int(i)]))
             img = img + noise_rng.normal(0.0, camera.noise_sigma, img.shape)
         yield np.ascontiguousarray(np.clip(np.rint(img), 0, 255).astype(np.uint8))
+
+
+def render_silhouettes(
+    squat: SquatParams,
+    camera: CameraParams,
+    seed: int,
+    truth: Truth | None = None,
+    indices: Sequence[int] | None = None,
+) -> Iterator[np.ndarray]:
+    """Yield the body's exact silhouette in each frame of :func:`render_frames`: float32 (height, width), the
+    fraction of each pixel covered by the body (1 inside, 0 outside; fractions only on the edge, and only with
+    ``camera.supersample`` > 1). Same framing and mirroring as the frames, without blur or noise. It is the
+    segmentation a perfect person-segmenter would give, to tell its errors from those of the back-contour
+    geometry.
+    """
+    for _, buf in _linear_renders(squat, camera, seed, truth, indices, black_body=True):
+        body = (buf.max(axis=2) == 0.0).astype(np.float32)
+        yield np.ascontiguousarray(_to_frame_size(body, camera))
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
