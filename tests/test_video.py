@@ -197,3 +197,13 @@ def test_frames_from_a_probed_clip_are_not_probed_again(tmp_path: Path, make_cli
     monkeypatch.setattr("buttwink.video.probe_video", no_probe)
     assert [(f.index, f.time_s, f.rgb.shape) for f in iter_frames(info)] == expected
     assert expected[0][2][0] == info.height == 32
+
+
+def test_a_video_error_survives_pickling(tmp_path: Path) -> None:
+    # Errors raised in a worker process (batch, Dask) are pickled back to the parent.
+    import pickle
+
+    err = pickle.loads(pickle.dumps(VideoError(tmp_path / "clip.mp4", "no video stream")))
+    assert isinstance(err, VideoError)
+    assert err.path == tmp_path / "clip.mp4" and err.reason == "no video stream"
+    assert str(err) == f"{tmp_path / 'clip.mp4'}: no video stream"

@@ -33,6 +33,10 @@ class VideoError(ValueError):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
+    def __reduce__(self) -> tuple[type[VideoError], tuple[Path, str]]:
+        # Rebuilt from (path, reason), so the error crosses process boundaries (process pools, Dask workers).
+        return type(self), (self.path, self.reason)
+
 
 @dataclass(frozen=True)
 class VideoInfo:
