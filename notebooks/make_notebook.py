@@ -202,7 +202,8 @@ detector from it. The same works from the command line:
     ("code", """folder = Path(tempfile.mkdtemp(prefix="buttwink-notebook-"))
 saved = {name: track.save(folder / f"{name}.parquet") for name, track in tracks.items()}
 variants = {"default": settings, "cutoff 2 Hz": settings.updated(cutoff_hz=2.0),
-            "threshold 20°": settings.updated(wink_threshold_deg=20.0)}
+            "threshold 20°": settings.updated(wink_threshold_deg=20.0),
+            "each rep on its own": settings.updated(pool_onsets=False)}
 results, tables = {}, {}
 for label, variant in variants.items():
     t0 = time.perf_counter()
@@ -211,7 +212,8 @@ for label, variant in variants.items():
     print(f"rerun {label!r} (cutoff {variant.cutoff_hz} Hz, threshold {variant.wink_threshold_deg}°) from "
           f"saved landmarks: {elapsed:.2f} s vs {pose_per_clip_s:.1f} s of pose estimation per clip")
     tables[label] = compare_clips({n: PoseTrack.load(p) for n, p in saved.items()}, variant)"""),
-    ("md", "What changed: the smoothed curves (a lower cutoff rounds the bottom of each rep) and the calls."),
+    ("md", "What changed: the smoothed curves (a lower cutoff rounds the bottom of each rep), the calls, and "
+           "without the pooling of a clip's onsets each rep's own onset (`rep_onset_depth_deg`)."),
     ("code", """fig, ax = plt.subplots(figsize=(10, 3))
 for label in ("default", "cutoff 2 Hz"):
     f = results[label].frames

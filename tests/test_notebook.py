@@ -67,7 +67,7 @@ def test_notebook_executes() -> None:
     assert compared and compared.group(1).split(", ") == clips  # one comparison table over every sample clip
     per_clip = re.search(r"\(([\d.]+) s per clip\)", text)
     reruns = [float(t) for t in re.findall(r"rerun .* from saved landmarks: ([\d.]+) s", text)]
-    assert per_clip and len(reruns) == 3
+    assert per_clip and len(reruns) == 4  # default, cutoff 2 Hz, threshold 20°, each rep on its own
     assert max(reruns) < float(per_clip.group(1)) / 5  # reruns skip pose estimation: far faster
     assert "PathFileType\t4" in text  # the export section wrote a TRC
     print(f"notebook executed in {elapsed:.1f} s")

@@ -13,6 +13,8 @@ from buttwink.onset import (
     detect_onset,
     fit_onset,
     locate_onset,
+    pool_onset_depths,
+    pool_onsets,
 )
 from buttwink.reps import segment_reps
 
@@ -274,3 +276,60 @@ def test_flexion_and_pelvis_onsets_are_averaged_by_how_well_each_is_pinned_down(
     # Models that all agree do not claim the whole weight: spreads below the floor count as the floor.
     tight = combine_onsets(found(80.0, 0.01, 80.0, 80.0), found(84.0, ONSET_SD_FLOOR_DEG, 82.0, 86.0))
     assert tight["x_tuck"] == pytest.approx(82.0)
+
+
+def test_pooling_moves_an_uncertain_onset_toward_the_set_and_keeps_a_sure_one() -> None:
+    # Three reps of one set: two read their onset at about 10° with narrow ranges, one at 25° with a range of
+    # 40° (its descent hardly pins the onset down).
+    depth = np.array([10.0, 11.0, 25.0])
+    low, high = np.array([8.0, 9.0, 5.0]), np.array([12.0, 13.0, 45.0])
+    pooled, plow, phigh, weight = pool_onset_depths(depth, low, high, spread_deg=3.0)
+    # The other two: mean 10.5°, known to within (1² + 3²) / 2 = 5 (deg²); a rep strays from the set by 3° (SD):
+    # prior variance 9 + 5 = 14 against the rep's own 10² = 100.
+    w = (1 / 14) / (1 / 100 + 1 / 14)
+    assert weight[2] == pytest.approx(w) and pooled[2] == pytest.approx((1 - w) * 25.0 + w * 10.5)
+    assert np.all(weight[:2] < 0.3) and np.abs(pooled[:2] - depth[:2]).max() < 0.5
+    assert np.all(plow <= pooled) and np.all(pooled <= phigh)
+    assert np.all(phigh - plow <= high - low + 1e-9)  # a rep's range only narrows
+    assert phigh[2] - plow[2] < 0.5 * (high[2] - low[2])
+
+
+def test_pooling_is_weaker_the_more_reps_may_differ_and_leaves_lone_reps_alone() -> None:
+    depth, low, high = np.array([10.0, 25.0]), np.array([8.0, 15.0]), np.array([12.0, 35.0])
+    moved = [abs(pool_onset_depths(depth, low, high, spread_deg=s)[0][1] - 25.0) for s in (1.0, 3.0, 10.0)]
+    assert moved[0] > moved[1] > moved[2] > 0
+    alone = pool_onset_depths(np.array([25.0]), np.array([15.0]), np.array([35.0]))
+    assert alone[0][0] == 25.0 and alone[3][0] == 0.0
+    with_nan = pool_onset_depths(np.array([10.0, np.nan, 25.0]), np.array([8.0, np.nan, 15.0]),
+                                 np.array([12.0, np.nan, 35.0]))
+    assert np.isnan(with_nan[0][1]) and with_nan[3][1] == 0.0 and with_nan[0][2] < 25.0
+
+
+def test_pooled_onsets_are_read_again_in_each_descent() -> None:
+    # Three reps with the same onset (0°, 15° of tuck); the third rep's signal is noisy, so its own onset is
+    # uncertain. Pooling pulls it toward the others and re-reads its frame, time and hip flexion there.
+    t, depth = squat_depth(3, -20.0)
+    reps = segment_reps(t, depth)
+    assert len(reps) == 3
+    rng = np.random.default_rng(11)
+    tilt = np.zeros_like(depth)
+    for k, rep in enumerate(reps):
+        seg = slice(rep.start, rep.end + 1)
+        tilt[seg] = _tilt(depth[seg], 0.0, 15.0) + rng.normal(0, 0.3 if k < 2 else 3.0, rep.end + 1 - rep.start)
+    flex = 0.08 * (90.0 - depth) + (tilt - _tilt(depth, None, 0.0))
+    hip = 90.0 - depth
+    onsets = [detect_onset(t, depth, tilt, flex, hip, r.start, r.bottom, r.end) for r in reps]
+    assert all(o.wink for o in onsets)
+    pooled = pool_onsets(onsets, [r.start for r in reps], [r.bottom for r in reps], t, depth, hip)
+    expected = _tuck_reached(0.0, -20.0, 15.0)
+    own_width = onsets[2].onset_depth_high_deg - onsets[2].onset_depth_low_deg
+    assert pooled[2].onset_set_weight > max(pooled[0].onset_set_weight, pooled[1].onset_set_weight)
+    assert abs(pooled[2].onset_depth_deg - expected) <= abs(onsets[2].onset_depth_deg - expected) + 0.5
+    assert pooled[2].onset_depth_high_deg - pooled[2].onset_depth_low_deg < own_width
+    for rep, before, after in zip(reps, onsets, pooled, strict=True):
+        assert after.rep_onset_depth_deg == before.onset_depth_deg  # the rep's own reading is kept
+        assert rep.start <= after.onset_frame <= rep.bottom
+        assert depth[after.onset_frame] <= after.onset_depth_deg < depth[after.onset_frame - 1]
+        assert t[after.onset_frame - 1] <= after.onset_time_s <= t[after.onset_frame]
+        assert after.onset_hip_flexion_deg == hip[after.onset_frame]
+        assert after.wink_deg == before.wink_deg and after.confidence == before.confidence

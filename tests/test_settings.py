@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from buttwink.settings import Settings
@@ -57,6 +58,20 @@ def test_cli_config_is_echoed_in_summary(tmp_path: Path) -> None:
     assert summary["settings"]["cutoff_hz"] == 5.0
     assert summary["settings"]["wink_threshold_deg"] == 11.0
     assert summary["model"]["sha256"]
+    # The onsets of the clip's three winks are pooled by default; --no-pool-onsets reads every rep on its own.
+    import pandas as pd
+
+    pooled = pd.read_csv(tmp_path / "out" / "lm" / "reps.csv")
+    assert summary["settings"]["pool_onsets"] is True
+    assert pooled["wink"].sum() == 3 and (pooled["onset_set_weight"] > 0).all()
+    res = CliRunner().invoke(app, ["analyze", str(landmarks), "--from-landmarks", "-o", str(tmp_path / "own"),
+                                   "--config", str(config), "--threshold-deg", "11", "--no-pool-onsets"])
+    assert res.exit_code == 0, res.output
+    own = pd.read_csv(tmp_path / "own" / "lm" / "reps.csv")
+    assert json.loads((tmp_path / "own" / "lm" / "summary.json").read_text())["settings"]["pool_onsets"] is False
+    assert (own["onset_set_weight"] == 0).all()
+    assert np.allclose(own["onset_depth_deg"], own["rep_onset_depth_deg"])
+    assert np.allclose(own["rep_onset_depth_deg"], pooled["rep_onset_depth_deg"])
 
 
 def test_the_pose_stage_reads_exactly_the_pose_stage_fields(monkeypatch: pytest.MonkeyPatch) -> None:

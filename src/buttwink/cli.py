@@ -93,6 +93,9 @@ ThresholdOpt = Annotated[float | None, typer.Option("--threshold-deg", help="Win
                                                     "descent trend, degrees (default 8).", show_default=False)]
 CutoffOpt = Annotated[float | None, typer.Option("--cutoff-hz", help="Low-pass cutoff, Hz (default 4).",
                                                  show_default=False)]
+PoolOpt = Annotated[bool | None, typer.Option("--pool-onsets/--no-pool-onsets", help="Read each rep's onset "
+                                               "together with the clip's other reps (default) or every rep on "
+                                               "its own.", show_default=False)]
 HeightOpt = Annotated[int | None, typer.Option("--max-height", help="Downscale frames to at most this many "
                                                "pixels high (default 720).", show_default=False)]
 
@@ -105,6 +108,7 @@ def analyze(
     threshold_deg: ThresholdOpt = None,
     cutoff_hz: CutoffOpt = None,
     max_height: HeightOpt = None,
+    pool_onsets: PoolOpt = None,
     overlay: Annotated[bool, typer.Option("--overlay", help="Also write overlay.mp4.")] = False,
     from_landmarks: Annotated[bool, typer.Option("--from-landmarks", help="CLIPS are landmarks files "
                                                  "(.parquet/.csv): rerun every stage after pose estimation.")] = False,
@@ -118,7 +122,8 @@ def analyze(
     from buttwink.video import VideoError
 
     try:
-        settings = _settings(config, wink_threshold_deg=threshold_deg, cutoff_hz=cutoff_hz, max_height_px=max_height)
+        settings = _settings(config, wink_threshold_deg=threshold_deg, cutoff_hz=cutoff_hz, max_height_px=max_height,
+                             pool_onsets=pool_onsets)
     except (OSError, ValueError) as exc:
         raise _fail(str(exc), 2) from None
     if not from_landmarks:
@@ -185,6 +190,7 @@ def batch(
     threshold_deg: ThresholdOpt = None,
     cutoff_hz: CutoffOpt = None,
     max_height: HeightOpt = None,
+    pool_onsets: PoolOpt = None,
     overlay: Annotated[bool, typer.Option("--overlay", help="Also write overlay.mp4 per clip.")] = False,
     models_dir: ModelsDirOpt = None,
 ) -> None:
@@ -199,7 +205,8 @@ def batch(
     if not source.exists():
         raise _fail(f"{source}: not found", 2)
     try:
-        settings = _settings(config, wink_threshold_deg=threshold_deg, cutoff_hz=cutoff_hz, max_height_px=max_height)
+        settings = _settings(config, wink_threshold_deg=threshold_deg, cutoff_hz=cutoff_hz, max_height_px=max_height,
+                             pool_onsets=pool_onsets)
         clips = find_clips(source, exclude=outdir)
     except (OSError, ValueError) as exc:
         raise _fail(str(exc), 2) from None

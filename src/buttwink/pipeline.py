@@ -18,7 +18,7 @@ import buttwink
 from buttwink.back_contour import N_STATIONS, back_columns, facing_sign, trace_back_contour
 from buttwink.kinematics import compute_kinematics, relative_to_standing, standing_mask
 from buttwink.models import DEFAULT_VARIANT, ModelInfo, ensure_model
-from buttwink.onset import Onset, detect_onset
+from buttwink.onset import Onset, detect_onset, pool_onsets
 from buttwink.pose import (
     LANDMARK_FIELDS,
     LANDMARK_NAMES,
@@ -221,23 +221,29 @@ def measure_frames(track: PoseTrack, view: ViewAssessment, settings: Settings) -
 
 def measure_reps(frames: pd.DataFrame, settings: Settings, view_yaw_deg: float = 0.0) -> pd.DataFrame:
     """Segment reps and run the onset detector on each complete one. The confidence is scaled down for
-    views off the side view (:func:`buttwink.view.view_confidence`)."""
+    views off the side view (:func:`buttwink.view.view_confidence`). With ``settings.pool_onsets`` the
+    onsets of the clip's winks are read together (:func:`buttwink.onset.pool_onsets`)."""
     time_s = frames["time_s"].to_numpy(float)
     reps = segment_reps(time_s, frames["depth_deg"].to_numpy(float), min_range_deg=settings.min_rep_range_deg,
                         max_bottom_depth_deg=settings.max_bottom_depth_deg,
                         min_duration_s=settings.min_rep_duration_s)
-    rows = []
+    depth, hip_flexion = frames["depth_deg"].to_numpy(float), frames["hip_flexion_deg"].to_numpy(float)
+    onsets = []
     for rep in reps:
-        row = rep.as_dict()
         if rep.status == "ok":
-            onset = detect_onset(time_s, frames["depth_deg"].to_numpy(float),
-                                 frames[f"{WINK_SIGNAL}_despiked"].to_numpy(float),
-                                 frames[f"{ONSET_SIGNAL}_despiked"].to_numpy(float),
-                                 frames["hip_flexion_deg"].to_numpy(float), rep.start, rep.bottom, rep.end,
-                                 threshold_deg=settings.wink_threshold_deg)
+            onset = detect_onset(time_s, depth, frames[f"{WINK_SIGNAL}_despiked"].to_numpy(float),
+                                 frames[f"{ONSET_SIGNAL}_despiked"].to_numpy(float), hip_flexion, rep.start,
+                                 rep.bottom, rep.end, threshold_deg=settings.wink_threshold_deg)
             onset.confidence *= view_confidence(view_yaw_deg)
         else:
             onset = Onset(False, 0.0, float("nan"), 0.0, reason=rep.reason)
+        onsets.append(onset)
+    if settings.pool_onsets:
+        onsets = pool_onsets(onsets, [rep.start for rep in reps], [rep.bottom for rep in reps], time_s, depth,
+                             hip_flexion)
+    rows = []
+    for rep, onset in zip(reps, onsets, strict=True):
+        row = rep.as_dict()
         onset_fields = onset.as_dict()
         note = onset_fields.pop("reason")
         row.update(onset_fields)

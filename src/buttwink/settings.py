@@ -35,6 +35,8 @@ class Settings:
     min_rep_duration_s: float = 0.8
     # Onset detector
     wink_threshold_deg: float = 8.0  # departure from the descent trend that counts as a wink
+    pool_onsets: bool = True  # read each rep's onset depth together with the clip's other reps (a person's onset
+    # varies little between reps); False: every rep on its own
     # View checks
     max_view_yaw_deg: float = 50.0  # clips filmed further than this off the side view are refused
     min_detected_fraction: float = 0.6
