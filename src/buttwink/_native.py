@@ -42,3 +42,27 @@ def quiet_native_stderr() -> Iterator[None]:
                 logging.getLogger(__name__).debug("native log:\n%s", text)
                 if failed:
                     sys.stderr.write(text)
+
+
+def silence_native_stderr_for_process() -> bool:
+    """For the command line: send what native code writes to file descriptor 2 (MediaPipe's ``W0000 ...``
+    lines, FFmpeg's ``[mpeg4 @ ...]`` complaints) to the null device for the rest of the process, while
+    Python's ``sys.stderr`` keeps writing to the terminal through a copy of the original descriptor. Child
+    processes inherit the silence. Does nothing (returns False) when ``BUTTWINK_NATIVE_LOGS`` is set or when
+    ``sys.stderr`` is not file descriptor 2 (a test runner capturing it)."""
+    if os.environ.get("BUTTWINK_NATIVE_LOGS") or not hasattr(os, "dup2"):
+        return False
+    try:
+        if sys.stderr is None or sys.stderr.fileno() != 2:
+            return False
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is an OSError and a ValueError
+        return False
+    os.set_inheritable(saved, False)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    sys.stderr = open(saved, "w", encoding=encoding, errors="backslashreplace", buffering=1, closefd=True)  # noqa: SIM115
+    return True

@@ -1,19 +1,30 @@
-"""Batch processing: many clips, in parallel, never losing work.
+"""Batch processing: many clips, in parallel, never losing work, stopping when told.
 
 Each clip runs in :func:`process_clip`, which never raises: it returns one summary row with
 ``status`` ok / skipped / failed and a one-line ``reason``. Rows are appended to ``summary.csv``
-(rewritten atomically after every clip), so a killed batch keeps every finished row; a rerun skips
-clips whose report folder is complete unless ``force``. Executors: local processes
-(``concurrent.futures``) or an existing Dask distributed cluster.
+(rewritten atomically after every clip), so a killed batch keeps every finished row.
+
+A rerun skips a clip only when its report is complete and was made from the same content (SHA-256 of the
+file), with the same settings and, if ``overlay`` is asked for, has one; otherwise the clip is redone and
+its row says why. ``force`` redoes everything.
+
+Stopping: Ctrl-C (SIGINT), SIGTERM or SIGHUP stop the batch within seconds: running clips are killed, the
+rest are not started, ``summary.csv`` and ``index.html`` are written with those clips ``cancelled``, and
+:class:`BatchCancelled` is raised. Workers ignore Ctrl-C themselves (the main process decides) and exit on
+their own within half a second when the main process dies, even by ``kill -9``. A run first removes the
+temporary folders a killed run left behind, and holds a lock on the output folder so that two batches never
+write into it at once. Executors: local processes (``concurrent.futures``) or an existing Dask cluster.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
-import json
 import multiprocessing
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -21,11 +32,44 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from buttwink._fs import atomic_write_text
+from buttwink.csv_safety import escape_row
 from buttwink.settings import Settings
 
 VIDEO_EXTENSIONS = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".3gp", ".wmv"}
 SUMMARY_COLUMNS = ("clip", "report", "status", "reason", "verdict", "reps_found", "reps_assessed",
                    "reps_with_wink", "duration_s", "seconds")
+#: How often a worker checks that the batch's main process is still there, seconds.
+WATCHDOG_INTERVAL_S = 0.5
+LOCK_NAME = ".buttwink-batch.lock"
+
+
+class BatchStop(BaseException):
+    """Raised in the main thread when SIGTERM or SIGHUP asks the batch to stop."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+class BatchCancelled(Exception):  # noqa: N818 - names what happened to the batch
+    """The batch was stopped (Ctrl-C or a signal) before every clip was done. ``rows`` holds every clip's row,
+    the unfinished ones ``cancelled``; ``summary.csv`` and ``index.html`` were written. ``exit_code`` is the
+    shell's convention, 128 + the signal's number."""
+
+    def __init__(self, how: str, signum: int, rows: list[dict[str, object]], outdir: Path) -> None:
+        self.how, self.signum, self.rows, self.outdir = how, signum, rows, outdir
+        done = sum(r["status"] != "cancelled" for r in rows)
+        super().__init__(f"batch stopped by {how}: {done} of {len(rows)} clips done, {len(rows) - done} cancelled; "
+                         f"{outdir / 'summary.csv'} and {outdir / 'index.html'} list them")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+class BatchBusyError(OSError):
+    """Another batch is writing into the same output folder."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +90,22 @@ def find_clips(source: Path, exclude: Path | None = None) -> list[Path]:
 
     Hidden files and folders are skipped, and so is ``exclude`` (the batch's own output folder, when it
     lies inside the source: its overlay.mp4 files are not new clips)."""
+    if not source.exists():
+        raise FileNotFoundError(f"{source}: not found")
     if source.is_dir():
         skip = exclude.resolve() if exclude is not None else None
         return sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS
                       and not any(part.startswith(".") for part in p.relative_to(source).parts)
                       and not (skip is not None and p.resolve().is_relative_to(skip)))
-    lines = source.read_text(encoding="utf-8").splitlines()
+    ask = "batch takes a folder of videos or a text file listing one video path per line"
+    if source.suffix.lower() in VIDEO_EXTENSIONS:
+        raise ValueError(f"{source}: is a video; {ask} (for one clip: buttwink analyze {source} -o OUTDIR)")
+    if not source.is_file():
+        raise ValueError(f"{source}: not a regular file; {ask}")
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise ValueError(f"{source}: not a text file (a video or other binary?); {ask}") from None
     base = source.parent
     clips = []
     for line in lines:
@@ -64,29 +118,59 @@ def find_clips(source: Path, exclude: Path | None = None) -> list[Path]:
 
 def process_clip(job: ClipJob) -> dict[str, object]:
     """Analyse one clip and write its report; return its summary row. Never raises."""
-    from buttwink.report import is_complete, write_report
+    from buttwink.report import check_report_target, is_complete, read_summary, write_report
 
     clip = Path(job.clip)
     report_dir = Path(job.outdir) / job.name
     row: dict[str, object] = {"clip": str(clip), "report": job.name, "status": "failed", "reason": "",
                               "verdict": "", "reps_found": "", "reps_assessed": "", "reps_with_wink": "",
                               "duration_s": "", "seconds": ""}
-    if not job.force and is_complete(report_dir):
-        summary = json.loads((report_dir / "summary.json").read_text())
-        row.update(_summary_fields(summary), status="skipped", reason="already done (use --force to redo)")
-        return row
     t0 = time.perf_counter()
+    note = ""
     try:
+        check_report_target(job.outdir, job.name, overlay=job.overlay, inputs=[clip])
+        if not job.force and is_complete(report_dir):
+            summary = read_summary(report_dir) or {}
+            why = redo_reason(summary, clip, job.settings, job.overlay)
+            if why is None:
+                row.update(_summary_fields(summary), status="skipped", reason="already done (use --force to redo)")
+                return row
+            note = f"redone: {why}"
         from buttwink.pipeline import analyze
 
         settings = Settings(**job.settings)  # type: ignore[arg-type]
         result = analyze(clip, settings, models_dir=job.models_dir)
         write_report(result, job.outdir, name=job.name, overlay=job.overlay)
-        row.update(_summary_fields(result.summary()), status="ok")
+        row.update(_summary_fields(result.summary()), status="ok", reason=note)
     except Exception as exc:  # isolate every clip: one bad file never stops the batch
         row["reason"] = one_line(exc, clip)
     row["seconds"] = round(time.perf_counter() - t0, 2)
     return row
+
+
+def redo_reason(summary: dict[str, object], clip: Path, settings: dict[str, object], overlay: bool) -> str | None:
+    """Why a complete report must be made again for ``clip`` with ``settings`` (None: it can be kept).
+
+    Redone when the clip's content (SHA-256) differs from the one the report was made from, when any setting
+    differs, or when an overlay is asked for and the report has none."""
+    from buttwink.video import content_sha256
+
+    old_settings = summary.get("settings")
+    if isinstance(old_settings, dict) and old_settings != settings:
+        changed = [f"{k} {old_settings.get(k)!r} -> {v!r}" for k, v in settings.items() if old_settings.get(k) != v]
+        return "settings changed (" + ", ".join(changed or ["other settings"]) + ")"
+    if not isinstance(old_settings, dict):
+        return "the report does not record its settings"
+    files = summary.get("report_files")
+    if overlay and not (isinstance(files, list) and "overlay.mp4" in files):
+        return "an overlay is asked for"
+    video = summary.get("video")
+    old_hash = video.get("sha256") if isinstance(video, dict) else None
+    if not old_hash:
+        return "the report does not record the clip's content hash"
+    if content_sha256(clip) != old_hash:
+        return "the clip's content changed"
+    return None
 
 
 def one_line(exc: BaseException, clip: Path) -> str:
@@ -114,12 +198,6 @@ def _summary_fields(summary: dict[str, object]) -> dict[str, object]:
     }
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_summary(rows: list[dict[str, object]], outdir: Path) -> Path:
     """Write summary.csv (one row per clip) atomically."""
     import io
@@ -128,10 +206,8 @@ def write_summary(rows: list[dict[str, object]], outdir: Path) -> Path:
     writer = csv.DictWriter(buf, fieldnames=list(SUMMARY_COLUMNS), extrasaction="ignore")
     writer.writeheader()
     for row in sorted(rows, key=lambda r: str(r["clip"])):
-        writer.writerow(row)
-    path = outdir / "summary.csv"
-    _atomic_write(path, buf.getvalue())
-    return path
+        writer.writerow(escape_row(row))
+    return atomic_write_text(outdir / "summary.csv", buf.getvalue())
 
 
 def write_index(rows: list[dict[str, object]], outdir: Path) -> Path:
@@ -146,6 +222,8 @@ def write_index(rows: list[dict[str, object]], outdir: Path) -> Path:
                     f'<p class="verdict">{html.escape(str(row["verdict"]))}</p>'
                     f'<p><a href="{name}/reps.csv">reps.csv</a> · <a href="{name}/frames.csv">frames.csv</a>'
                     f' · <a href="{name}/summary.json">summary.json</a></p>')
+        elif status == "cancelled":
+            body = f'<p class="cancelled">cancelled: {html.escape(str(row["reason"]))}</p>'
         else:
             body = f'<p class="failed">failed: {html.escape(str(row["reason"]))}</p>'
         cards.append(f'<section class="{html.escape(status)}"><h2>{title}</h2>{body}</section>')
@@ -153,43 +231,86 @@ def write_index(rows: list[dict[str, object]], outdir: Path) -> Path:
         "<!doctype html><html><head><meta charset='utf-8'><title>buttwink batch</title><style>"
         "body{font-family:sans-serif;margin:1em;background:#f4f4f4}"
         "section{background:#fff;margin:0 0 1em;padding:.5em 1em;border-radius:6px}"
-        "img{max-width:100%;height:auto}.failed{color:#b00}.verdict{font-weight:bold}"
+        "img{max-width:100%;height:auto}.failed{color:#b00}.cancelled{color:#777}.verdict{font-weight:bold}"
         "</style></head><body><h1>buttwink batch report</h1>"
-        f"<p>{sum(r['status'] != 'failed' for r in rows)} of {len(rows)} clips analysed.</p>"
+        f"<p>{sum(r['status'] in ('ok', 'skipped') for r in rows)} of {len(rows)} clips analysed.</p>"
         + "".join(cards) + "</body></html>"
     )
-    path = outdir / "index.html"
-    _atomic_write(path, page)
-    return path
+    return atomic_write_text(outdir / "index.html", page)
+
+
+def _worker_init(main_pid: int) -> None:
+    """Set up a batch worker: ignore Ctrl-C (the main process stops the batch and kills its workers), and exit
+    as soon as the main process is gone (``kill -9`` included), checked every :data:`WATCHDOG_INTERVAL_S`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCHDOG_INTERVAL_S)
+            if os.getppid() != main_pid:
+                os._exit(70)  # the batch is gone: nobody will read this worker's results
+
+    threading.Thread(target=watch, name="buttwink-watchdog", daemon=True).start()
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     # "spawn": MediaPipe starts threads, and forking a threaded parent can deadlock the child.
-    return ProcessPoolExecutor(max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init, initargs=(os.getpid(),))
+
+
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: kill its worker processes and drop the clips not yet started."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(timeout=5)
 
 
 def _run_local(jobs: list[ClipJob], workers: int) -> Iterator[dict[str, object]]:
     """Run jobs in a process pool. If a worker process dies (the pool breaks), every clip it took down is
-    rerun alone, so only the clip that really crashes is reported failed."""
+    rerun alone, so only the clip that really crashes is reported failed. Closing the generator early (the
+    batch was stopped) kills the workers at once."""
     retry: list[ClipJob] = []
-    with _pool(workers) as pool:
+    pool = _pool(workers)
+    finished = False
+    try:
         futures = {pool.submit(process_clip, job): job for job in jobs}
         for fut in as_completed(futures):
             try:
                 yield fut.result()
             except BrokenProcessPool:
                 retry.append(futures[fut])
+        finished = True
+    finally:
+        if finished:
+            pool.shutdown(wait=True)
+        else:
+            _kill_pool(pool)
     for job in retry:
         yield _run_isolated(job)
 
 
 def _run_isolated(job: ClipJob) -> dict[str, object]:
-    with _pool(1) as pool:
-        try:
-            return pool.submit(process_clip, job).result()
-        except BrokenProcessPool:
-            return {"clip": job.clip, "report": job.name, "status": "failed",
-                    "reason": f"{job.clip}: the analysis process crashed"}
+    pool = _pool(1)
+    finished = False
+    try:
+        row = pool.submit(process_clip, job).result()
+        finished = True
+        return row
+    except BrokenProcessPool:
+        finished = True
+        return {"clip": job.clip, "report": job.name, "status": "failed",
+                "reason": f"{job.clip}: the analysis process crashed"}
+    finally:
+        if finished:
+            pool.shutdown(wait=True)
+        else:
+            _kill_pool(pool)
 
 
 def _run_dask(jobs: list[ClipJob], scheduler: str | None) -> Iterator[dict[str, object]]:
@@ -198,6 +319,7 @@ def _run_dask(jobs: list[ClipJob], scheduler: str | None) -> Iterator[dict[str, 
     from distributed import as_completed as dask_as_completed
 
     client = Client(scheduler) if scheduler else Client(processes=True)
+    futures: list = []
     try:
         futures = client.map(process_clip, jobs, pure=False)
         by_future = dict(zip(futures, jobs, strict=True))
@@ -209,7 +331,57 @@ def _run_dask(jobs: list[ClipJob], scheduler: str | None) -> Iterator[dict[str, 
                 yield {"clip": job.clip, "report": job.name, "status": "failed",
                        "reason": f"{job.clip}: worker failed ({type(exc).__name__}: {exc})"}
     finally:
+        with contextlib.suppress(Exception):
+            client.cancel([f for f in futures if not f.done()])  # stopped early: drop what has not run
         client.close()
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """While the batch runs, SIGTERM and SIGHUP raise :class:`BatchStop` in the main thread (Ctrl-C raises
+    KeyboardInterrupt as usual). Outside the main thread signals cannot be caught, and nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        raise BatchStop(signum)
+
+    wanted = [sig for sig in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if sig]
+    previous = {sig: signal.signal(sig, stop) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def _output_lock(outdir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``outdir`` (a lock file in it) for the batch; raise :class:`BatchBusyError` if
+    another batch holds it. Where file locks are not available, nothing is locked."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    path = outdir / LOCK_NAME
+    with open(path, "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip() or "?"
+            raise BatchBusyError(f"{outdir}: another batch (process {holder}) is writing into this folder; wait for "
+                            "it to finish or stop it") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def run_batch(
@@ -225,29 +397,48 @@ def run_batch(
     models_dir: Path | str | None = None,
     on_row: Callable[[dict[str, object]], None] | None = None,
 ) -> list[dict[str, object]]:
-    """Process every clip; write summary.csv and index.html in ``outdir``; return the summary rows."""
+    """Process every clip; write summary.csv and index.html in ``outdir``; return the summary rows.
+
+    Raises :class:`BatchCancelled` (after writing both files) when stopped by Ctrl-C, SIGTERM or SIGHUP,
+    and :class:`BatchBusyError` when another batch is writing into ``outdir``."""
     from buttwink.models import ensure_model
-    from buttwink.report import unique_names
+    from buttwink.report import remove_stale_temporaries, unique_names
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     if not os.access(outdir, os.W_OK):
         raise PermissionError(f"{outdir}: output folder is not writable")
     clip_list = [Path(c) for c in clips]
-    # Provision the model once, before any worker starts, so workers never race to build it.
-    model = ensure_model(settings.model_variant, models_dir)
-    names = unique_names(clip_list)
-    batch_jobs = [ClipJob(str(c), str(outdir), names[c], settings.to_dict(), force, overlay,
-                          str(model.path.parent)) for c in clip_list]
-    rows: list[dict[str, object]] = []
-    runner = (_run_dask(batch_jobs, scheduler) if executor == "dask"
-              else _run_local(batch_jobs, jobs or os.cpu_count() or 1))
-    for row in runner:
-        rows.append(row)
+    with _output_lock(outdir):
+        remove_stale_temporaries(outdir)
+        # Provision the model once, before any worker starts, so workers never race to build it.
+        model = ensure_model(settings.model_variant, models_dir)
+        names = unique_names(clip_list)
+        batch_jobs = [ClipJob(str(c), str(outdir), names[c], settings.to_dict(), force, overlay,
+                              str(model.path.parent)) for c in clip_list]
+        rows: list[dict[str, object]] = []
+        runner = (_run_dask(batch_jobs, scheduler) if executor == "dask"
+                  else _run_local(batch_jobs, jobs or os.cpu_count() or 1))
+        try:
+            with _stop_on_signals():
+                for row in runner:
+                    rows.append(row)
+                    write_summary(rows, outdir)
+                    write_index(rows, outdir)
+                    if on_row:
+                        on_row(row)
+        except (KeyboardInterrupt, BatchStop) as stop:
+            runner.close()  # kills the workers now
+            signum = stop.signum if isinstance(stop, BatchStop) else signal.SIGINT
+            how = "Ctrl-C (SIGINT)" if isinstance(stop, KeyboardInterrupt) else signal.Signals(signum).name
+            done = {str(r["clip"]) for r in rows}
+            for job in batch_jobs:
+                if job.clip not in done:
+                    rows.append({"clip": job.clip, "report": job.name, "status": "cancelled",
+                                 "reason": f"not done: the batch was stopped by {how}"})
+            write_summary(rows, outdir)
+            write_index(rows, outdir)
+            raise BatchCancelled(how, int(signum), rows, outdir) from None
         write_summary(rows, outdir)
         write_index(rows, outdir)
-        if on_row:
-            on_row(row)
-    write_summary(rows, outdir)
-    write_index(rows, outdir)
     return rows

@@ -31,7 +31,12 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 @app.callback()
-def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details, and show what "
+                                                "MediaPipe and FFmpeg print.")] = False) -> None:
+    if not verbose:
+        from buttwink._native import silence_native_stderr_for_process
+
+        silence_native_stderr_for_process()
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
 
 
@@ -83,9 +88,33 @@ def main() -> None:  # pragma: no cover - entry point helper
     sys.exit(app())
 
 
+#: The command-line flag of each setting that has one (errors name the flag the user typed).
+FLAGS = {"wink_threshold_deg": "--threshold-deg", "cutoff_hz": "--cutoff-hz", "max_height_px": "--max-height",
+         "pool_onsets": "--pool-onsets"}
+
+
 def _settings(config: Path | None, **overrides: object) -> Settings:
+    """Settings from ``--config`` and the flags; a bad value raises ValueError naming the file or the flag."""
+    from buttwink.settings import SettingsError
+
+    if config is not None and not config.is_file():
+        raise ValueError(f"{config}: settings file not found" if not config.exists() else
+                         f"{config}: not a settings file")
     base = Settings.from_toml(config) if config else Settings()
-    return base.updated(**overrides)
+    try:
+        return base.updated(**overrides)
+    except SettingsError as exc:
+        flag = FLAGS.get(exc.setting)
+        given = overrides.get(exc.setting)
+        if flag is None or given is None:
+            raise
+        reason = str(exc).split(" must ", 1)[-1]
+        raise ValueError(f"{flag} must {reason.replace(', got', ' (got')})") from None
+
+
+def _check_jobs(jobs: int | None) -> None:
+    if jobs is not None and not 1 <= jobs <= 256:
+        raise _fail(f"--jobs must be between 1 and 256 (got {jobs})", 2)
 
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file; flags override it.")]
@@ -118,7 +147,16 @@ def analyze(
     from buttwink.models import ModelError, ensure_model
     from buttwink.pipeline import ClipError, analyze_landmarks
     from buttwink.pipeline import analyze as analyze_clip
-    from buttwink.report import unique_names, write_report
+    from buttwink.pose import LandmarksError
+    from buttwink.report import (
+        MIN_FREE_BYTES,
+        ReportFolderError,
+        check_output_folder,
+        check_report_target,
+        remove_stale_temporaries,
+        unique_names,
+        write_report,
+    )
     from buttwink.video import VideoError
 
     try:
@@ -126,6 +164,11 @@ def analyze(
                              pool_onsets=pool_onsets)
     except (OSError, ValueError) as exc:
         raise _fail(str(exc), 2) from None
+    try:
+        check_output_folder(outdir, MIN_FREE_BYTES + (sum(_size(c) for c in clips) if overlay else 0))
+    except ReportFolderError as exc:
+        raise _fail(str(exc), 2) from None
+    remove_stale_temporaries(outdir)
     if not from_landmarks:
         try:
             model = ensure_model(settings.model_variant, models_dir)
@@ -136,13 +179,14 @@ def analyze(
     failures = 0
     for clip in clips:
         try:
+            check_report_target(outdir, names[clip], overlay=overlay, inputs=[clip])  # before any work
             if from_landmarks:
                 result = analyze_landmarks(clip, settings)
             else:
                 with _ProgressBar(clip) as progress:
                     result = analyze_clip(clip, settings, models_dir=models_dir, progress=progress)
             folder = write_report(result, outdir, name=names[clip], overlay=overlay)
-        except (VideoError, ModelError, ClipError, OSError, ValueError) as exc:
+        except (VideoError, ModelError, ClipError, LandmarksError, OSError, ValueError) as exc:
             failures += 1
             from buttwink.batch import one_line
 
@@ -151,6 +195,13 @@ def analyze(
         typer.echo(f"{clip}: {result.summary()['verdict']} -> {folder}")
     if failures:
         raise typer.Exit(1)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 class _ProgressBar:
@@ -197,13 +248,13 @@ def batch(
     """Analyse every video under a folder in parallel; write summary.csv and index.html. Resumable."""
     from tqdm import tqdm
 
-    from buttwink.batch import find_clips, run_batch
+    from buttwink.batch import BatchCancelled, find_clips, run_batch
     from buttwink.models import ModelError
+    from buttwink.report import MIN_FREE_BYTES, ReportFolderError, check_output_folder
 
     if executor not in ("local", "dask"):
         raise _fail(f"unknown executor {executor!r} (local or dask)", 2)
-    if not source.exists():
-        raise _fail(f"{source}: not found", 2)
+    _check_jobs(jobs)
     try:
         settings = _settings(config, wink_threshold_deg=threshold_deg, cutoff_hz=cutoff_hz, max_height_px=max_height,
                              pool_onsets=pool_onsets)
@@ -212,6 +263,10 @@ def batch(
         raise _fail(str(exc), 2) from None
     if not clips:
         raise _fail(f"{source}: no video files found", 1)
+    try:
+        check_output_folder(outdir, MIN_FREE_BYTES)
+    except ReportFolderError as exc:
+        raise _fail(str(exc), 2) from None
     with tqdm(total=len(clips), desc="clips", unit="clip", disable=None) as bar:
         def on_row(row: dict[str, object]) -> None:
             bar.update(1)
@@ -221,6 +276,9 @@ def batch(
         try:
             rows = run_batch(clips, outdir, settings, jobs=jobs, force=force, overlay=overlay, executor=executor,
                              scheduler=scheduler, models_dir=models_dir, on_row=on_row)
+        except BatchCancelled as exc:
+            bar.close()
+            raise _fail(str(exc), exc.exit_code) from None
         except (OSError, ModelError) as exc:
             raise _fail(str(exc)) from None
     counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "skipped", "failed")}

@@ -26,32 +26,17 @@ tab-separated and written atomically (a temporary file in the same folder, then 
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from buttwink._fs import atomic_write_text
 from buttwink.pipeline import PoseTrack, Result
 from buttwink.pose import LANDMARK_NAMES
 
 NOSE_FRACTION_OF_STATURE = 0.93
 DEFAULT_BODY_HEIGHT_M = 1.75
-
-
-def _atomic_write(path: Path | str, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def metres_per_pixel(table: pd.DataFrame, body_height_m: float = DEFAULT_BODY_HEIGHT_M) -> float:
@@ -115,7 +100,7 @@ def write_trc(track: PoseTrack, path: Path | str, *, near_side: str | None = Non
     xyz[..., 2] = np.where(np.isfinite(xyz[..., 0] + xyz[..., 1]), 0.0, np.nan)  # a missing marker is all NaN
     for i in range(n):
         lines.append("\t".join([str(i + 1), f"{times[i]:.6f}", *_fmt(xyz[i].ravel())]))
-    return _atomic_write(path, "\n".join(lines) + "\n")
+    return atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def angle_columns(frames: pd.DataFrame) -> list[str]:
@@ -130,7 +115,7 @@ def write_mot(frames: pd.DataFrame, path: Path | str, *, name: str = "buttwink a
     lines = [name, "version=1", f"nRows={len(data)}", f"nColumns={len(columns) + 1}", "inDegrees=yes", "endheader",
              "\t".join(["time", *columns])]
     lines += ["\t".join(_fmt(row)) for row in data]
-    return _atomic_write(path, "\n".join(lines) + "\n")
+    return atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def export_all(result: Result, folder: Path | str) -> list[Path]:

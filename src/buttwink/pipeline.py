@@ -32,7 +32,7 @@ from buttwink.pose import (
 from buttwink.reps import Rep, segment_reps
 from buttwink.settings import Settings
 from buttwink.smoothing import CleanedSeries, clean_series
-from buttwink.video import VideoInfo, iter_frames, probe_video
+from buttwink.video import DecodeStats, VideoInfo, content_sha256, iter_frames, probe_video
 from buttwink.view import ViewAssessment, assess_view, view_confidence
 
 _IDX = {name: i for i, name in enumerate(LANDMARK_NAMES)}
@@ -135,8 +135,9 @@ def estimate_clip(
     # A few frames spread over the clip are kept to count the people in view (the tracker follows one).
     sample_at = set(np.linspace(0, max(info.frame_count - 1, 0), PEOPLE_SAMPLES).round().astype(int).tolist())
     samples: list[np.ndarray] = []
+    decoding = DecodeStats()
     with PoseEstimator(model, options) as estimator:
-        for frame in iter_frames(info):
+        for frame in iter_frames(info, stats=decoding):
             if frame.index in sample_at:
                 samples.append(frame.rgb)
             pose = estimator.process(frame)
@@ -150,7 +151,9 @@ def estimate_clip(
                         columns=back_columns())
     table = pd.concat([table, back], axis=1)
     video_meta = info.as_dict()
+    video_meta.update(decoding.as_dict())
     video_meta["frames_decoded"] = len(table)
+    video_meta["sha256"] = content_sha256(info.path)
     people = count_people(samples, model, max_people=2) if samples else []
     return PoseTrack(table, video_meta, model.as_dict(), {"with_contour": with_contour,
                                                           "landmark_fields": list(LANDMARK_FIELDS),
@@ -266,6 +269,9 @@ def analyze_track(track: PoseTrack, settings: Settings | None = None) -> Analysi
     frames = measure_frames(track, view, settings)
     reps = measure_reps(frames, settings, view.view_yaw_deg)
     warnings = list(view.warnings)
+    if track.video.get("decode_warning"):
+        warnings.append(str(track.video["decode_warning"]))
+    warnings += _frame_rate_notes(track, frames, reps, settings)
     people = [int(n) for n in track.extra.get("people_in_sampled_frames", [])]  # type: ignore[union-attr]
     crowded = sum(n > 1 for n in people)
     if crowded:
@@ -275,6 +281,31 @@ def analyze_track(track: PoseTrack, settings: Settings | None = None) -> Analysi
         warnings.append("no squat reps found (no dip of the thigh angle of at least "
                         f"{settings.min_rep_range_deg:.0f}°)")
     return Analysis(view, frames, reps, settings, warnings)
+
+
+#: Below this frame rate a clip is flagged: a one-second descent has too few frames to place an onset.
+LOW_FRAME_RATE_FPS = 12.0
+
+
+def _frame_rate_notes(track: PoseTrack, frames: pd.DataFrame, reps: pd.DataFrame, settings: Settings) -> list[str]:
+    """Warnings that name the clip's frame rate when it limits the reading, and the frame rate added to the
+    reason of reps whose descent had too few frames (edits ``reps`` in place)."""
+    steps = np.diff(frames["time_s"].to_numpy(float))
+    steps = steps[np.isfinite(steps) & (steps > 0)]
+    fps = 1.0 / float(np.median(steps)) if len(steps) else float(track.video.get("fps", 0) or 0)  # type: ignore[arg-type]
+    notes = []
+    if 0 < fps < LOW_FRAME_RATE_FPS:
+        notes.append(f"low frame rate ({fps:.1f} fps): a rep's descent has few frames, so onsets are coarse or "
+                     f"cannot be placed; film at 24 fps or more")
+    if fps > 0 and settings.cutoff_hz > 0.4 * fps:
+        notes.append(f"cutoff {settings.cutoff_hz:g} Hz is above 0.4 × this clip's {fps:.1f} fps: "
+                     f"{0.4 * fps:.1f} Hz was used")
+    if not reps.empty and fps > 0:
+        short = reps["reason"].astype(str).str.startswith("descent too short")
+        for i in reps.index[short]:
+            n = int(reps.at[i, "bottom"]) - int(reps.at[i, "start"]) + 1
+            reps.at[i, "reason"] = f"{reps.at[i, 'reason']} ({n} frames at {fps:.1f} fps)"
+    return notes
 
 
 # ---------------------------------------------------------------------------------------------------------

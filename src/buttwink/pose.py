@@ -238,16 +238,48 @@ def save_landmarks(table: pd.DataFrame, path: Path | str, metadata: dict[str, ob
     return path
 
 
+class LandmarksError(ValueError):
+    """A file given as landmarks is not a usable landmarks file; ``str(err)`` names the file and the reason."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path, self.reason = Path(path), reason
+        super().__init__(f"{self.path}: {reason}")
+
+    def __reduce__(self) -> tuple[type[LandmarksError], tuple[Path, str]]:
+        return type(self), (self.path, self.reason)
+
+
 def load_landmarks(path: Path | str) -> tuple[pd.DataFrame, dict[str, object]]:
-    """Read a landmarks file written by :func:`save_landmarks`: ``(table, metadata)``."""
+    """Read a landmarks file written by :func:`save_landmarks`: ``(table, metadata)``.
+
+    Raises :class:`LandmarksError` when the file is missing, is not a parquet/CSV table, or lacks the columns
+    the measurement reads (``frame``, ``time_s``, ``detected`` and every landmark's fields)."""
     import pyarrow.parquet as pq
 
     path = Path(path)
-    if path.suffix.lower() == ".csv":
-        table = pd.read_csv(path)
-        sidecar = path.with_name(path.name + ".json")
-        meta = json.loads(sidecar.read_text()) if sidecar.exists() else {}
-        return table, meta
-    arrow = pq.read_table(path)
-    raw = (arrow.schema.metadata or {}).get(_META_KEY, b"{}")
-    return arrow.to_pandas(), json.loads(raw)
+    what = "not a landmarks file (give the landmarks.parquet or .csv that buttwink analyze or pose wrote)"
+    if not path.is_file():
+        raise LandmarksError(path, "file not found" if not path.exists() else "not a regular file")
+    try:
+        if path.suffix.lower() == ".csv":
+            table = pd.read_csv(path)
+            sidecar = path.with_name(path.name + ".json")
+            meta = json.loads(sidecar.read_text()) if sidecar.exists() else {}
+        else:
+            arrow = pq.read_table(path)
+            raw = (arrow.schema.metadata or {}).get(_META_KEY, b"{}")
+            table, meta = arrow.to_pandas(), json.loads(raw)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise LandmarksError(path, f"{what}: {type(exc).__name__}") from None
+    except Exception as exc:  # pyarrow raises its own error types for a file that is not parquet
+        raise LandmarksError(path, f"{what}: {type(exc).__name__}") from None
+    if not isinstance(meta, dict):
+        raise LandmarksError(path, f"{what}: its metadata is not a JSON object")
+    required = ["frame", "time_s", "detected", *landmark_columns()]
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        raise LandmarksError(path, f"{what}: missing column(s) {shown}")
+    if table.empty:
+        raise LandmarksError(path, "the landmarks file has no frames")
+    return table, meta

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -11,6 +12,37 @@ from typing import Any
 #: changes the measurement after it, so saved landmarks stay valid when only those change.
 POSE_STAGE_FIELDS: tuple[str, ...] = ("model_variant", "max_height_px", "min_detection_confidence",
                                       "min_tracking_confidence")
+
+#: Allowed range of every numeric setting, both ends included: (low, high). Values outside, NaN and infinities
+#: are refused when a :class:`Settings` is made, so a bad value fails before any clip is analysed.
+RANGES: dict[str, tuple[float, float]] = {
+    "max_height_px": (64, 4320),
+    "min_detection_confidence": (0.0, 1.0),
+    "min_tracking_confidence": (0.0, 1.0),
+    "min_visibility": (0.0, 1.0),
+    "max_gap_s": (0.0, 5.0),
+    "hampel_window_s": (0.01, 5.0),
+    "hampel_sigmas": (0.5, 20.0),
+    "cutoff_hz": (0.5, 20.0),
+    "filter_order": (1, 8),
+    "min_rep_range_deg": (5.0, 150.0),
+    "max_bottom_depth_deg": (-90.0, 90.0),
+    "min_rep_duration_s": (0.1, 60.0),
+    "wink_threshold_deg": (0.5, 90.0),
+    "max_view_yaw_deg": (0.0, 90.0),
+    "min_detected_fraction": (0.0, 1.0),
+    "min_clip_duration_s": (0.0, 60.0),
+}
+MODEL_VARIANTS = ("lite", "full", "heavy")
+
+
+class SettingsError(ValueError):
+    """A setting has a value of the wrong type or outside its range. ``setting`` names it; ``str(err)`` is a
+    one-line message that names it too (and the TOML file, when it came from one)."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        self.setting = setting
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -42,6 +74,10 @@ class Settings:
     min_detected_fraction: float = 0.6
     min_clip_duration_s: float = 2.0
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            _check(f.name, getattr(self, f.name), type(f.default))
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -56,8 +92,15 @@ class Settings:
     @classmethod
     def from_toml(cls, path: Path | str) -> Settings:
         """Load settings from a TOML file (top level or an ``[analysis]`` table); unknown keys are errors."""
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: not valid TOML ({exc})") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: not a TOML settings file (not UTF-8 text)") from None
         data = data.get("analysis", data)
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: [analysis] must be a table of settings")
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(data) - set(known))
         if unknown:
@@ -66,9 +109,33 @@ class Settings:
         coerced = {}
         for key, value in data.items():
             expected = type(getattr(default, key))
-            if expected is float and isinstance(value, int):
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
-            if not isinstance(value, expected):
-                raise ValueError(f"{path}: setting {key} must be {expected.__name__}, got {value!r}")
+            try:
+                _check(key, value, expected)
+            except SettingsError as exc:
+                raise SettingsError(key, f"{path}: {exc}") from None
             coerced[key] = value
         return replace(default, **coerced)
+
+
+def _check(name: str, value: object, expected: type) -> None:
+    """Raise :class:`SettingsError` unless ``value`` is a valid value of setting ``name``."""
+    # bool is an int in Python; a setting that wants a number never takes True/False, and vice versa.
+    ok_type = isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        ok_type = True
+    if not ok_type:
+        raise SettingsError(name, f"setting {name} must be {_type_word(expected)}, got {value!r}")
+    if name == "model_variant" and value not in MODEL_VARIANTS:
+        raise SettingsError(name, f"setting {name} must be one of {', '.join(MODEL_VARIANTS)}, got {value!r}")
+    if name in RANGES:
+        low, high = RANGES[name]
+        number = float(value)  # type: ignore[arg-type]
+        if not math.isfinite(number) or not low <= number <= high:
+            raise SettingsError(name, f"setting {name} must be between {low:g} and {high:g}, got {value!r}")
+
+
+def _type_word(expected: type) -> str:
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "text"}.get(expected,
+                                                                                           expected.__name__)
