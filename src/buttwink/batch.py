@@ -180,9 +180,11 @@ def one_line(exc: BaseException, clip: Path) -> str:
         text = f"{clip}: {text}"
     from buttwink.models import ModelError
     from buttwink.pipeline import ClipError
+    from buttwink.pose import LandmarksError
+    from buttwink.settings import SettingsError
     from buttwink.video import VideoError
 
-    if not isinstance(exc, VideoError | ModelError | ClipError | OSError):
+    if not isinstance(exc, VideoError | ModelError | ClipError | LandmarksError | SettingsError | OSError):
         text = f"{text} (internal error: {type(exc).__name__})"
     return text
 

@@ -150,9 +150,7 @@ def check_report_target(outdir: Path | str, name: str, *, overlay: bool = False,
     outdir = Path(outdir)
     if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
         raise ValueError(f"report name {name!r} would leave {outdir}")
-    final = outdir / name
-    if final.resolve().parent != outdir.resolve():
-        raise ValueError(f"report name {name!r} would leave {outdir}")
+    final = outdir / name  # a plain name: it cannot leave outdir (a link at final is refused below)
     if not os.path.lexists(final):
         return final
     for clip in inputs:
@@ -300,6 +298,20 @@ def reps_table(result: Result) -> pd.DataFrame:
     return reps[list(REP_COLUMNS)]
 
 
+def json_ready(value: object) -> object:
+    """``value`` with NaN and infinities replaced by None (JSON has no NaN: ``null`` is what readers expect),
+    NumPy scalars made plain, and paths made text, through dicts, lists and tuples."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 def _json_default(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
@@ -339,8 +351,8 @@ def write_report(
         summary = result.summary()
         summary["written_by"] = WRITTEN_BY
         summary["report_files"] = [*sorted(p.name for p in tmp.iterdir()), "summary.json"]
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default, allow_nan=False),
-                                          encoding="utf-8")
+        text = json.dumps(json_ready(summary), indent=2, default=_json_default, allow_nan=False)
+        (tmp / "summary.json").write_text(text, encoding="utf-8")
         for entry in tmp.iterdir():
             os.chmod(entry, new_mode())
         os.chmod(tmp, new_mode(folder=True))
