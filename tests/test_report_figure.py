@@ -254,3 +254,23 @@ def test_write_overlay(tmp_path: Path) -> None:
     assert frames[0].shape == (120, 160, 3)
     src_first = cv2.cvtColor(_gradient_frames(1, 160, 120)[0], cv2.COLOR_RGB2BGR)
     assert np.abs(frames[0].astype(int) - src_first.astype(int)).max() > 100  # annotations drawn
+
+
+def test_caption_outline_follows_the_text_letter_for_letter() -> None:
+    """The overlay's caption is drawn once, outlined: its dark outline hugs the light letters. (A thicker copy
+    of the text as the outline ran wider than the text, so the caption read as drawn twice with an offset.)"""
+    from buttwink.drawing import put_text, unit_px
+
+    img = np.full((360, 480, 3), 128, np.uint8)
+    u = unit_px(img.shape)
+    put_text(img, "t 3.13 s   depth: 87 deg above parallel", (int(10 * u), int(26 * u)), scale=1.0)
+    grey = img.mean(axis=2)
+    text_cols = np.flatnonzero((grey > 220).any(axis=0))
+    outline_cols = np.flatnonzero((grey < 40).any(axis=0))
+    assert len(text_cols) and len(outline_cols)
+    # The outline starts and ends within a few pixels of the letters, at both ends of the caption.
+    assert abs(outline_cols[0] - text_cols[0]) <= 4 and abs(outline_cols[-1] - text_cols[-1]) <= 4
+    # And every dark pixel lies next to a light one (no second, shifted copy of the text).
+    dark = grey < 40
+    light = cv2.dilate((grey > 160).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    assert (dark & ~light).sum() == 0

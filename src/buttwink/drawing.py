@@ -170,9 +170,24 @@ def put_text(
     while max_width and fs > 0.2 and cv2.getTextSize(text, font, fs, th)[0][0] > max_width:
         fs *= 0.92
         th = max(1, int(round(th * 0.92)))
-    cv2.putText(img, text, org, font, fs, OUTLINE_COLOR, th + 2 * max(1, th // 2 + 1), cv2.LINE_AA)
-    cv2.putText(img, text, org, font, fs, color, th, cv2.LINE_AA)
-    (_, h), base = cv2.getTextSize(text, font, fs, th)
+    # The outline is the text's own stroke grown by a few pixels. (Drawing the text again with a thicker
+    # stroke would not do: OpenCV's Hershey fonts advance each letter by the stroke width, so a thicker copy
+    # runs wider and the two read as one caption drawn twice with an offset.)
+    (w, h), base = cv2.getTextSize(text, font, fs, th)
+    pad = th + 4
+    x0, y0 = org[0] - pad, org[1] - h - pad
+    box_h, box_w = h + base + 2 * pad, w + 2 * pad
+    mask = np.zeros((box_h, box_w), np.uint8)
+    cv2.putText(mask, text, (pad, pad + h), font, fs, 255, th, cv2.LINE_AA)
+    grow = max(1, th // 2 + 1)
+    outline = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    ys, xs = slice(max(0, y0), min(img.shape[0], y0 + box_h)), slice(max(0, x0), min(img.shape[1], x0 + box_w))
+    crop = (slice(ys.start - y0, ys.stop - y0), slice(xs.start - x0, xs.stop - x0))
+    region = img[ys, xs].astype(np.float32)
+    for layer, paint in ((outline, OUTLINE_COLOR), (mask, color)):
+        alpha = (layer[crop].astype(np.float32) / 255.0)[..., None]
+        region = region * (1.0 - alpha) + np.asarray(paint, np.float32) * alpha
+    img[ys, xs] = np.clip(region + 0.5, 0, 255).astype(img.dtype)
     return h + base
 
 
