@@ -410,7 +410,7 @@ def run_batch(
     outdir.mkdir(parents=True, exist_ok=True)
     if not os.access(outdir, os.W_OK):
         raise PermissionError(f"{outdir}: output folder is not writable")
-    clip_list = [Path(c) for c in clips]
+    clip_list = list(dict.fromkeys(Path(c) for c in clips))  # a clip listed twice is done once
     with _output_lock(outdir):
         remove_stale_temporaries(outdir)
         # Provision the model once, before any worker starts, so workers never race to build it.

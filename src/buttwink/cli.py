@@ -177,6 +177,7 @@ def analyze(
         typer.echo(f"using {model.describe()}", err=True)
     names = unique_names(clips)
     failures = 0
+    done = 0
     for clip in clips:
         try:
             check_report_target(outdir, names[clip], overlay=overlay, inputs=[clip])  # before any work
@@ -186,12 +187,16 @@ def analyze(
                 with _ProgressBar(clip) as progress:
                     result = analyze_clip(clip, settings, models_dir=models_dir, progress=progress)
             folder = write_report(result, outdir, name=names[clip], overlay=overlay)
+        except KeyboardInterrupt:
+            raise _fail(f"stopped by Ctrl-C: {done} of {len(clips)} clip(s) done; the clip being analysed "
+                        "was not written", 130) from None
         except (VideoError, ModelError, ClipError, LandmarksError, OSError, ValueError) as exc:
             failures += 1
             from buttwink.batch import one_line
 
             typer.echo(f"error: {one_line(exc, clip)}", err=True)
             continue
+        done += 1
         typer.echo(f"{clip}: {result.summary()['verdict']} -> {folder}")
     if failures:
         raise typer.Exit(1)
