@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from buttwink import export
+from buttwink import _fs
 from buttwink.export import export_all, metres_per_pixel, trc_markers, write_mot, write_trc
 from buttwink.pipeline import ANGLE_COLUMNS, Analysis, PoseTrack, Result
 from buttwink.pose import LANDMARK_FIELDS, LANDMARK_NAMES, landmark_columns
@@ -158,8 +158,21 @@ def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     def fail(*_: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(export.os, "replace", fail)
+    monkeypatch.setattr(_fs.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         write_mot(_frames(3), path)
     assert path.read_text() == before  # the old file is untouched
     assert [p.name for p in tmp_path.iterdir()] == ["a.mot"]  # and the temporary file is gone
+
+
+def test_exported_files_are_readable_by_others_like_every_other_report_file(tmp_path: Path) -> None:
+    """keypoints.trc and angles.mot get the mode ``open`` gives (0644 under umask 022), not mkstemp's 0600."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        paths = export_all(_result(_track(), _frames()), tmp_path)
+    finally:
+        os.umask(old)
+    for path in paths:
+        assert path.stat().st_mode & 0o777 == 0o644, (path, oct(path.stat().st_mode))
