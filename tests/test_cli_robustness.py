@@ -413,15 +413,25 @@ def test_batch_resumes_and_redoes_half_written_reports(tmp_path: Path, short_cli
         assert row["verdict"] == first[str(c)]["verdict"] and row["reps_found"] == first[str(c)]["reps_found"]
         assert (folders[str(c)] / "summary.json").stat().st_mtime_ns == stamps[str(c)]
 
-    # Half-written reports: (a) the folder without its summary.json, (b) only a leftover temporary folder.
+    # Half-written reports: (a) a folder killed while being rewritten (its summary.json says so), (b) only a
+    # leftover temporary folder.
     a, b, c = (str(p) for p in clips)
-    (folders[a] / "summary.json").unlink()
-    leftover = out / f".{folders[b].name}.k3j9x.tmp"
+    (folders[a] / "summary.json").write_text(json.dumps({"written_by": "buttwink", "status": "being written"}))
+    leftover = out / f".{folders[b].name}.k3j9xq7w.tmp"  # as an older version named it
     shutil.move(folders[b], leftover)
     third = batch("--jobs", "1")
     assert third[a]["status"] == "ok" and third[b]["status"] == "ok" and third[c]["status"] == "skipped"
     assert (folders[a] / "summary.json").is_file() and (folders[b] / "summary.json").is_file()
     assert (folders[c] / "summary.json").stat().st_mtime_ns == stamps[c]
+    assert not leftover.exists()  # a killed run's temporary folder is removed
+
+    # A folder without summary.json is not known to be buttwink's: it is left as it is, and said so.
+    (folders[a] / "summary.json").unlink()
+    kept = sorted(p.name for p in folders[a].iterdir())
+    third = batch("--jobs", "1")
+    assert third[a]["status"] == "failed" and "buttwink did not write" in third[a]["reason"]
+    assert sorted(p.name for p in folders[a].iterdir()) == kept
+    shutil.rmtree(folders[a])
 
     # --force redoes everything.
     fourth = batch("--jobs", "2", "--force")
