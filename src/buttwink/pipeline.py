@@ -29,9 +29,10 @@ from buttwink.pose import (
     landmark_columns,
     poses_to_frame,
 )
-from buttwink.reps import Rep, segment_reps
+from buttwink.reps import Rep, segment_reps, split_non_squats
 from buttwink.settings import Settings
 from buttwink.smoothing import CleanedSeries, clean_series
+from buttwink.stretches import Stretch, describe_left_out, find_stretches
 from buttwink.video import DecodeStats, VideoInfo, content_sha256, iter_frames, probe_video
 from buttwink.view import ViewAssessment, assess_view, view_confidence
 
@@ -187,6 +188,8 @@ class Analysis:
     reps: pd.DataFrame  # per rep: times, depths, onset, wink verdict, confidence
     settings: Settings
     warnings: list[str] = field(default_factory=list)
+    stretches: list[dict[str, object]] = field(default_factory=list)  # Stretch.as_dict() of each, in time order
+    not_squats: list[dict[str, object]] = field(default_factory=list)  # dips that are not squats, with times
 
 
 def measure_frames(track: PoseTrack, view: ViewAssessment, settings: Settings) -> pd.DataFrame:
@@ -230,6 +233,8 @@ def measure_reps(frames: pd.DataFrame, settings: Settings, view_yaw_deg: float =
     reps = segment_reps(time_s, frames["depth_deg"].to_numpy(float), min_range_deg=settings.min_rep_range_deg,
                         max_bottom_depth_deg=settings.max_bottom_depth_deg,
                         min_duration_s=settings.min_rep_duration_s)
+    reps, not_squats = split_non_squats(reps, frames["trunk_inclination_deg"].to_numpy(float),
+                                        frames["knee_flexion_deg"].to_numpy(float))
     depth, hip_flexion = frames["depth_deg"].to_numpy(float), frames["hip_flexion_deg"].to_numpy(float)
     onsets = []
     for rep in reps:
@@ -254,21 +259,40 @@ def measure_reps(frames: pd.DataFrame, settings: Settings, view_yaw_deg: float =
             row["status"], row["reason"] = "unassessed", note
         rows.append(row)
     columns = list(dict.fromkeys([*Rep.__dataclass_fields__, *Onset.__dataclass_fields__]))
-    return pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=columns)
+    table.attrs["not_squats"] = not_squats  # movements left out of the reps, with their times
+    return table
 
 
 def analyze_track(track: PoseTrack, settings: Settings | None = None) -> Analysis:
-    """Every stage after pose estimation, from a :class:`PoseTrack` (e.g. a saved landmarks file)."""
+    """Every stage after pose estimation, from a :class:`PoseTrack` (e.g. a saved landmarks file).
+
+    The clip is first split into stretches by view (:func:`buttwink.stretches.find_stretches`); each usable
+    side-view stretch is measured on its own (its own near side, facing and standing reference), and the
+    stretches left out are named in the warnings and in ``Analysis.stretches``. A clip with no usable
+    stretch is refused (:class:`ClipError`) with the reason."""
     settings = settings or Settings()
     width = int(track.video.get("width", 0) or 0)  # type: ignore[call-overload]
     height = int(track.video.get("height", 0) or 0)  # type: ignore[call-overload]
-    view = assess_view(track.table, width, height, min_detected_fraction=settings.min_detected_fraction,
-                       max_yaw_deg=settings.max_view_yaw_deg)
-    if not view.usable:
-        raise ClipError("; ".join(view.reasons))
-    frames = measure_frames(track, view, settings)
-    reps = measure_reps(frames, settings, view.view_yaw_deg)
-    warnings = list(view.warnings)
+    view_kw = dict(min_detected_fraction=settings.min_detected_fraction, max_yaw_deg=settings.max_view_yaw_deg)
+    stretches = find_stretches(track.table, width, height, max_yaw_deg=settings.max_view_yaw_deg,
+                               min_stretch_s=settings.min_rep_duration_s)
+    usable = [s for s in stretches if s.usable]
+    if len(usable) == 1 and len(stretches) == 1:  # the whole clip is one side view: measured as a whole
+        view = assess_view(track.table, width, height, **view_kw)
+        if not view.usable:
+            raise ClipError("; ".join(view.reasons))
+        frames = measure_frames(track, view, settings)
+        reps = measure_reps(frames, settings, view.view_yaw_deg)
+        not_squats = list(reps.attrs.get("not_squats", []))
+        warnings = list(view.warnings)
+    else:
+        view, frames, reps, warnings, not_squats = _measure_stretches(track, stretches, width, height, settings,
+                                                                      view_kw)
+    reps.attrs.pop("not_squats", None)
+    for movement in not_squats:
+        warnings.append(f"{movement['start_time_s']:.1f}–{movement['end_time_s']:.1f} s left out: "
+                        f"{movement['reason']}")
     if track.video.get("decode_warning"):
         warnings.append(str(track.video["decode_warning"]))
     warnings += _frame_rate_notes(track, frames, reps, settings)
@@ -280,7 +304,63 @@ def analyze_track(track: PoseTrack, settings: Settings | None = None) -> Analysi
     if reps.empty:
         warnings.append("no squat reps found (no dip of the thigh angle of at least "
                         f"{settings.min_rep_range_deg:.0f}°)")
-    return Analysis(view, frames, reps, settings, warnings)
+    return Analysis(view, frames, reps, settings, warnings, [s.as_dict() for s in stretches], not_squats)
+
+
+def _measure_stretches(track: PoseTrack, stretches: list[Stretch], width: int, height: int, settings: Settings,
+                       view_kw: dict) -> tuple[ViewAssessment, pd.DataFrame, pd.DataFrame, list[str],
+                                               list[dict[str, object]]]:
+    """Measure each usable stretch on its own and put the pieces back on the clip's rows and rep numbers.
+
+    Rows outside the analysed stretches keep their frame, time and detection, with NaN angles. The view
+    returned is the longest analysed stretch's (what the report draws); each stretch's own is in its dict."""
+    table = track.table
+    pieces: list[pd.DataFrame] = []
+    rep_tables: list[pd.DataFrame] = []
+    views: list[tuple[float, ViewAssessment]] = []
+    refusals: list[str] = []
+    not_squats: list[dict[str, object]] = []
+    for stretch in stretches:
+        if not stretch.usable:
+            continue
+        rows = slice(stretch.start, stretch.end + 1)
+        sub = PoseTrack(table.iloc[rows].reset_index(drop=True), track.video, track.model, track.extra)
+        view = assess_view(sub.table, width, height, **view_kw)
+        if not view.usable:
+            stretch.usable, stretch.reason = False, "; ".join(view.reasons)
+            refusals.append(stretch.reason)
+            continue
+        frames_k = measure_frames(sub, view, settings)
+        frames_k.index = range(stretch.start, stretch.end + 1)
+        pieces.append(frames_k)
+        reps_k = measure_reps(frames_k.reset_index(drop=True), settings, view.view_yaw_deg)
+        for column in ("start", "bottom", "end", "onset_frame"):
+            if column in reps_k:
+                reps_k[column] = pd.to_numeric(reps_k[column], errors="coerce") + stretch.start
+        not_squats += reps_k.attrs.get("not_squats", [])
+        rep_tables.append(reps_k)
+        views.append((stretch.duration_s, view))
+    left_out = [s for s in stretches if not s.usable]
+    if not views:
+        whole = assess_view(table, width, height, **view_kw)
+        reasons = whole.reasons or refusals or [s.reason for s in left_out]
+        raise ClipError("no stretch of side view to analyse: " + "; ".join(dict.fromkeys(reasons)))
+    frames = pd.concat(pieces).reindex(range(len(table)))
+    frames["frame"] = table["frame"].to_numpy()
+    frames["time_s"] = table["time_s"].to_numpy(float)
+    frames["detected"] = table["detected"].to_numpy(bool)
+    for flag in ("below_parallel", "standing", "long_gap"):
+        frames[flag] = frames[flag].astype("boolean").fillna(False).astype(bool)
+    frames = frames.reset_index(drop=True)
+    reps = pd.concat(rep_tables, ignore_index=True) if rep_tables else pd.DataFrame()
+    if len(reps):
+        reps["rep"] = range(1, len(reps) + 1)
+    view = max(views, key=lambda item: item[0])[1]
+    warnings = list(dict.fromkeys(w for _, v in views for w in v.warnings))
+    note = describe_left_out(stretches)
+    if note:
+        warnings.insert(0, note)
+    return view, frames, reps, warnings, not_squats
 
 
 #: Below this frame rate a clip is flagged: a one-second descent has too few frames to place an onset.
@@ -347,6 +427,8 @@ class Result:
             "model": self.track.model,
             "view": self.analysis.view.as_dict(),
             "warnings": self.analysis.warnings,
+            "stretches": self.analysis.stretches,
+            "not_squats": self.analysis.not_squats,
             "reps_found": len(reps),
             "reps_assessed": len(ok),
             "reps_with_wink": int(ok["wink"].sum()) if len(ok) else 0,
@@ -431,8 +513,8 @@ def analyze_landmarks(track: PoseTrack | Path | str, settings: Settings | None =
     settings = settings or Settings()
     duration = float(track.table["time_s"].iloc[-1]) if len(track.table) else 0.0
     if duration < settings.min_clip_duration_s:
-        raise ClipError(f"{clip}: clip too short ({duration:.1f} s; a squat rep needs at least "
-                        f"{settings.min_clip_duration_s:.0f} s)")
+        raise ClipError(f"{clip}: clip too short ({duration:.1f} s; a squat rep takes at least "
+                        f"{settings.min_clip_duration_s:.1f} s)")
     try:
         analysis = analyze_track(track, settings)
     except ClipError as exc:

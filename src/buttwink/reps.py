@@ -5,6 +5,10 @@ prominence, found with ``scipy.signal.find_peaks`` on the negated signal. Its st
 before the bottom still within 10 % of the excursion of the standing level before it; its end the first
 such frame after. The descent runs start -> bottom, the ascent bottom -> end. Reps are kept but marked
 ``partial`` (with a reason) when they begin before the clip, end after it, or never get deep enough.
+
+A dip that is not a squat is taken out of the reps by its kinematics (:func:`split_non_squats`): at its
+bottom a hip hinge (picking a bar up, setting it down) has the trunk near horizontal and the knees only
+half bent.
 """
 
 from __future__ import annotations
@@ -86,3 +90,37 @@ def segment_reps(
                         max(top_before, top_after), float(filled[b]), status, reason))
         prev_bottom = int(b)
     return reps
+
+
+#: At the bottom of a dip, a trunk at least this far from vertical (degrees) together with knees bent less
+#: than :data:`HINGE_KNEE_DEG` is a hip hinge, not a squat. On the real clips squats reach 20–51° of trunk
+#: lean with 97–147° of knee flexion at the bottom; the two bar pick-ups of the landmine clip 77–84° with
+#: 52–61°.
+HINGE_TRUNK_DEG = 60.0
+HINGE_KNEE_DEG = 80.0
+
+
+def _at(values: np.ndarray, index: int, half_width: int = 2) -> float:
+    window = values[max(0, index - half_width):index + half_width + 1]
+    window = window[np.isfinite(window)]
+    return float(np.median(window)) if len(window) else float("nan")
+
+
+def split_non_squats(reps: list[Rep], trunk_inclination_deg: np.ndarray,
+                     knee_flexion_deg: np.ndarray) -> tuple[list[Rep], list[dict[str, object]]]:
+    """Reps that are squats (renumbered from 1) and the dips that are not, each as
+    ``{"start_time_s", "end_time_s", "kind", "reason"}``. Angles per frame in degrees: trunk inclination from
+    vertical (forward +), knee flexion (0 straight)."""
+    trunk = np.asarray(trunk_inclination_deg, float)
+    knee = np.asarray(knee_flexion_deg, float)
+    squats: list[Rep] = []
+    others: list[dict[str, object]] = []
+    for rep in reps:
+        trunk_b, knee_b = _at(trunk, rep.bottom), _at(knee, rep.bottom)
+        if trunk_b >= HINGE_TRUNK_DEG and knee_b < HINGE_KNEE_DEG:
+            others.append({"start_time_s": rep.start_time_s, "end_time_s": rep.end_time_s, "kind": "hip hinge",
+                           "reason": f"not a squat: a hip hinge (trunk {trunk_b:.0f}° from vertical, knees bent "
+                                     f"only {knee_b:.0f}°)"})
+            continue
+        squats.append(Rep(**{**rep.as_dict(), "rep": len(squats) + 1}))
+    return squats, others

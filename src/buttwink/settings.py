@@ -72,7 +72,7 @@ class Settings:
     # View checks
     max_view_yaw_deg: float = 50.0  # clips filmed further than this off the side view are refused
     min_detected_fraction: float = 0.6
-    min_clip_duration_s: float = 2.0
+    min_clip_duration_s: float = 0.8  # the shortest clip that can hold a rep (a GIF of one rep is ~1.3 s)
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -1,0 +1,169 @@
+"""View-over-time stage: split a clip into stretches by what its frames show, so that the side-view part of
+a clip that also has a front view, a turn, a walk out of the picture or a title card is still analysed.
+
+Each frame gets a label from its landmarks:
+
+- ``no person``: the pose model found nobody (title cards, an empty room);
+- ``out of frame``: a key joint of the near side (shoulder, hip, knee, ankle) is outside the picture or
+  hidden (walking out, a close-up);
+- ``front view``: the view is more than ``max_yaw_deg`` off the side view, judged from how far apart the
+  left and right hips and shoulders are (:data:`buttwink.view.HIP_WIDTH_RATIO`), as a 1 s running median;
+- ``side view``: everything else.
+
+Labels are smoothed with a running majority over ``smooth_s`` (0.5 s), and a left-out run shorter than
+``min_gap_s`` (1 s) inside a side-view stretch stays part of it (a hand passing in front of the knee is not
+a new stretch; the cleaning stage bridges such gaps or leaves them NaN). A side-view stretch is usable when
+it lasts at least ``min_stretch_s`` (the shortest rep, 0.8 s by default). Times are seconds, rows are the
+landmarks table's rows (inclusive ``end``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from buttwink.pose import landmark_xy
+from buttwink.view import HIP_WIDTH_RATIO, KEY_JOINTS, SHOULDER_WIDTH_RATIO
+
+SIDE, FRONT, NOBODY, OUT = "side view", "front view", "no person", "out of frame"
+_REASONS = {
+    FRONT: "not a side view (front or oblique)",
+    NOBODY: "no person in the picture",
+    OUT: "the body is not all in the picture",
+}
+
+
+@dataclass
+class Stretch:
+    """A run of frames with one kind of view. ``usable``: analysed; else ``reason`` says why it was left out."""
+
+    start: int
+    end: int
+    start_s: float
+    end_s: float
+    kind: str
+    usable: bool
+    reason: str = ""
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def as_dict(self) -> dict[str, object]:
+        return {**asdict(self), "duration_s": round(self.duration_s, 3)}
+
+
+def frame_yaw_deg(table: pd.DataFrame) -> np.ndarray:
+    """Each frame's angle off the side view (degrees, 0 = side view, 90 = front), from the image separation of
+    the left and right hips and shoulders relative to the trunk length; NaN where it cannot be read."""
+    hip_l, hip_r = landmark_xy(table, "left_hip"), landmark_xy(table, "right_hip")
+    sh_l, sh_r = landmark_xy(table, "left_shoulder"), landmark_xy(table, "right_shoulder")
+    trunk = np.linalg.norm((sh_l + sh_r) / 2 - (hip_l + hip_r) / 2, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.nanmean(np.column_stack([np.linalg.norm(hip_l - hip_r, axis=1) / (trunk * HIP_WIDTH_RATIO),
+                                            np.linalg.norm(sh_l - sh_r, axis=1) / (trunk * SHOULDER_WIDTH_RATIO)]),
+                           axis=1)
+    return np.degrees(np.arcsin(np.clip(ratio, 0.0, 1.0)))
+
+
+def _running(values: pd.Series, window: int, how: str) -> np.ndarray:
+    roller = values.rolling(max(1, window), center=True, min_periods=1)
+    return (roller.median() if how == "median" else roller.max()).to_numpy()
+
+
+def frame_labels(table: pd.DataFrame, width: int, height: int, *, max_yaw_deg: float = 50.0,
+                 fps: float = 30.0) -> np.ndarray:
+    """One label per row of the landmarks table: side view, front view, no person or out of frame."""
+    n = len(table)
+    labels = np.full(n, SIDE, dtype=object)
+    if n == 0:
+        return labels
+    detected = table["detected"].to_numpy(bool)
+    vis = {side: np.nanmean(table[[f"{side}_{j}_visibility" for j in KEY_JOINTS]].to_numpy(float), axis=1)
+           for side in ("left", "right")}
+    near_left = np.nan_to_num(vis["left"], nan=-1.0) >= np.nan_to_num(vis["right"], nan=-1.0)
+    margin = 0.01 * max(width, height)
+    inside = np.ones(n, bool)
+    for joint in KEY_JOINTS:
+        for side, pick in (("left", near_left), ("right", ~near_left)):
+            xy = landmark_xy(table, f"{side}_{joint}")
+            v = table[f"{side}_{joint}_visibility"].to_numpy(float)
+            ok = ((xy[:, 0] >= -margin) & (xy[:, 0] <= width + margin) & (xy[:, 1] >= -margin)
+                  & (xy[:, 1] <= height + margin) & (v >= 0.3))
+            inside &= ~pick | ok
+    yaw = pd.Series(np.where(detected, frame_yaw_deg(table), np.nan))
+    yaw_smooth = _running(yaw, int(round(fps)), "median")
+    labels[np.isfinite(yaw_smooth) & (yaw_smooth > max_yaw_deg)] = FRONT
+    labels[~inside] = OUT
+    labels[~detected] = NOBODY
+    return labels
+
+
+def _runs(labels: np.ndarray) -> list[tuple[int, int, str]]:
+    """(start, end inclusive, label) of each run of equal labels."""
+    runs = []
+    start = 0
+    for i in range(1, len(labels) + 1):
+        if i == len(labels) or labels[i] != labels[start]:
+            runs.append((start, i - 1, str(labels[start])))
+            start = i
+    return runs
+
+
+def _majority(labels: np.ndarray, window: int) -> np.ndarray:
+    """Each frame's most common label within a centred window (ties keep the frame's own label)."""
+    if window <= 1:
+        return labels.copy()
+    kinds = sorted(set(labels.tolist()))
+    onehot = np.stack([(labels == k).astype(float) for k in kinds], axis=1)
+    counts = np.column_stack([pd.Series(onehot[:, i]).rolling(window, center=True, min_periods=1).sum()
+                              for i in range(len(kinds))])
+    own = np.array([kinds.index(k) for k in labels])
+    best = counts.argmax(axis=1)
+    keep_own = counts[np.arange(len(labels)), own] >= counts[np.arange(len(labels)), best]
+    return np.where(keep_own, labels, np.array(kinds, dtype=object)[best])
+
+
+def find_stretches(table: pd.DataFrame, width: int, height: int, *, max_yaw_deg: float = 50.0,
+                   min_stretch_s: float = 0.8, smooth_s: float = 0.5, min_gap_s: float = 1.0) -> list[Stretch]:
+    """The clip's stretches in time order, covering every row once (see the module for the rules)."""
+    n = len(table)
+    if n == 0:
+        return []
+    time_s = table["time_s"].to_numpy(float)
+    steps = np.diff(time_s)
+    steps = steps[np.isfinite(steps) & (steps > 0)]
+    fps = 1.0 / float(np.median(steps)) if len(steps) else 30.0
+    labels = _majority(frame_labels(table, width, height, max_yaw_deg=max_yaw_deg, fps=fps),
+                       int(round(smooth_s * fps)) | 1)
+    runs = _runs(labels)
+    # A short left-out run between two side-view runs belongs to the side view around it.
+    merged: list[list] = []
+    for k, (a, b, kind) in enumerate(runs):
+        short = (time_s[b] - time_s[a]) < min_gap_s
+        between_sides = 0 < k < len(runs) - 1 and runs[k - 1][2] == SIDE and runs[k + 1][2] == SIDE
+        if kind != SIDE and short and between_sides:
+            kind = SIDE
+        if merged and merged[-1][2] == kind:
+            merged[-1][1] = b
+        else:
+            merged.append([a, b, kind])
+    stretches = []
+    for a, b, kind in merged:
+        start_s, end_s = float(time_s[a]), float(time_s[b])
+        if kind == SIDE:
+            long_enough = (end_s - start_s) >= min_stretch_s
+            reason = "" if long_enough else (f"side view for only {end_s - start_s:.1f} s (a rep needs at least "
+                                             f"{min_stretch_s:.1f} s)")
+            stretches.append(Stretch(a, b, start_s, end_s, kind, long_enough, reason))
+        else:
+            stretches.append(Stretch(a, b, start_s, end_s, kind, False, _REASONS[kind]))
+    return stretches
+
+
+def describe_left_out(stretches: list[Stretch]) -> str:
+    """One line naming the stretches left out with their times ('' when none)."""
+    parts = [f"{s.start_s:.1f}–{s.end_s:.1f} s ({s.reason})" for s in stretches if not s.usable]
+    return ("left out: " + "; ".join(parts)) if parts else ""
