@@ -19,6 +19,7 @@ landmarks table's rows (inclusive ``end``).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -61,7 +62,8 @@ def frame_yaw_deg(table: pd.DataFrame) -> np.ndarray:
     hip_l, hip_r = landmark_xy(table, "left_hip"), landmark_xy(table, "right_hip")
     sh_l, sh_r = landmark_xy(table, "left_shoulder"), landmark_xy(table, "right_shoulder")
     trunk = np.linalg.norm((sh_l + sh_r) / 2 - (hip_l + hip_r) / 2, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames without a person: NaN, on purpose
         ratio = np.nanmean(np.column_stack([np.linalg.norm(hip_l - hip_r, axis=1) / (trunk * HIP_WIDTH_RATIO),
                                             np.linalg.norm(sh_l - sh_r, axis=1) / (trunk * SHOULDER_WIDTH_RATIO)]),
                            axis=1)
@@ -81,8 +83,10 @@ def frame_labels(table: pd.DataFrame, width: int, height: int, *, max_yaw_deg: f
     if n == 0:
         return labels
     detected = table["detected"].to_numpy(bool)
-    vis = {side: np.nanmean(table[[f"{side}_{j}_visibility" for j in KEY_JOINTS]].to_numpy(float), axis=1)
-           for side in ("left", "right")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames without a person: NaN, on purpose
+        vis = {side: np.nanmean(table[[f"{side}_{j}_visibility" for j in KEY_JOINTS]].to_numpy(float), axis=1)
+               for side in ("left", "right")}
     near_left = np.nan_to_num(vis["left"], nan=-1.0) >= np.nan_to_num(vis["right"], nan=-1.0)
     margin = 0.01 * max(width, height)
     inside = np.ones(n, bool)

@@ -1,0 +1,120 @@
+"""Views over time (stretches.py) on hand-built landmark tables with known geometry, and the hinge rule that
+keeps picking a bar up out of the reps."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from tests.test_view import H, W, _table
+
+from buttwink.reps import Rep, split_non_squats
+from buttwink.stretches import FRONT, NOBODY, OUT, SIDE, describe_left_out, find_stretches, frame_labels
+
+FPS = 30
+
+
+def clip_of(*parts: tuple[str, float]) -> pd.DataFrame:
+    """A landmarks table made of (kind, seconds) parts: "side", "front", "nobody" or "out"."""
+    tables = []
+    for kind, seconds in parts:
+        n = int(round(seconds * FPS))
+        table = _table(80.0 if kind == "front" else 0.0, n=n)
+        if kind == "nobody":
+            table.loc[:, table.columns[3:]] = np.nan
+            table["detected"] = False
+        if kind == "out":  # the ankles and knees below the bottom of the picture
+            for side in ("left", "right"):
+                for joint in ("knee", "ankle"):
+                    table[f"{side}_{joint}_y_px"] = H + 80.0
+        tables.append(table)
+    table = pd.concat(tables, ignore_index=True)
+    table["frame"] = np.arange(len(table))
+    table["time_s"] = np.arange(len(table)) / FPS
+    return table
+
+
+def test_each_frame_is_labelled_by_what_it_shows() -> None:
+    table = clip_of(("front", 2), ("side", 2), ("nobody", 1), ("out", 1))
+    labels = frame_labels(table, W, H, fps=FPS)
+    assert (labels[10:50] == FRONT).all()  # the 1 s running median lags by half a second at the change
+    assert (labels[75:120] == SIDE).all()
+    assert (labels[120:150] == NOBODY).all() and (labels[150:] == OUT).all()
+
+
+def test_a_clip_that_changes_view_keeps_its_side_view_stretch() -> None:
+    table = clip_of(("front", 3), ("side", 4), ("front", 3), ("nobody", 2))
+    stretches = find_stretches(table, W, H)
+    assert [s.kind for s in stretches] == [FRONT, SIDE, FRONT, NOBODY]
+    side = stretches[1]
+    assert side.usable and side.start_s == pytest.approx(3.0, abs=0.6) and side.end_s == pytest.approx(7.0, abs=0.6)
+    assert [s.usable for s in stretches] == [False, True, False, False]
+    assert stretches[0].start == 0 and stretches[-1].end == len(table) - 1
+    assert all(a.end + 1 == b.start for a, b in itertools.pairwise(stretches))  # every row once
+    note = describe_left_out(stretches)
+    assert note.startswith("left out: 0.0–") and "not a side view" in note and "no person" in note
+
+
+def test_a_short_blip_inside_a_side_view_is_not_a_new_stretch() -> None:
+    table = clip_of(("side", 3), ("nobody", 0.5), ("side", 3))
+    stretches = find_stretches(table, W, H)
+    assert len(stretches) == 1 and stretches[0].usable and stretches[0].kind == SIDE
+
+
+def test_a_side_view_too_short_for_a_rep_is_left_out_with_the_reason() -> None:
+    table = clip_of(("front", 3), ("side", 0.6), ("front", 3))
+    stretches = find_stretches(table, W, H, min_stretch_s=0.8)
+    side = [s for s in stretches if s.kind == SIDE]
+    assert side and not side[0].usable and "a rep needs at least 0.8 s" in side[0].reason
+    assert not any(s.usable for s in stretches)
+
+
+def _rep(n: int, bottom: int) -> Rep:
+    return Rep(n, bottom - 10, bottom, bottom + 10, (bottom - 10) / FPS, bottom / FPS, (bottom + 10) / FPS, 88.0, 0.0)
+
+
+def test_hip_hinges_are_taken_out_of_the_reps_and_the_rest_renumbered() -> None:
+    n = 200
+    trunk, knee = np.full(n, 30.0), np.full(n, 110.0)
+    trunk[40:60], knee[40:60] = 78.0, 55.0  # picking a bar up: trunk near horizontal, knees half bent
+    trunk[140:160], knee[140:160] = 55.0, 100.0  # a forward-leaning squat: still a squat
+    reps = [_rep(1, 50), _rep(2, 100), _rep(3, 150)]
+    squats, others = split_non_squats(reps, trunk, knee)
+    assert [r.rep for r in squats] == [1, 2] and [r.bottom for r in squats] == [100, 150]
+    assert len(others) == 1 and others[0]["kind"] == "hip hinge"
+    assert others[0]["start_time_s"] == pytest.approx(40 / FPS) and "trunk 78°" in others[0]["reason"]
+
+
+@pytest.mark.slow
+def test_a_squat_between_empty_stretches_is_analysed_and_the_rest_named(tmp_path, make_clip) -> None:
+    """A title card before and an empty room after a side-view squat: the squat is analysed, with its own
+    standing reference, and the empty stretches are named with their times."""
+    import cv2
+
+    from buttwink.pipeline import analyze
+    from buttwink.synth import CameraParams, SquatParams, render_clip
+
+    render_clip(tmp_path / "r", SquatParams(reps=2, stand_s=0.6, descent_s=1.0, ascent_s=0.8, depth_deg=-20.0),
+                CameraParams(width=320, height=240, fps=15.0), seed=4)
+    cap = cv2.VideoCapture(str(tmp_path / "r" / "video.mp4"))
+    squat = []
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        squat.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    card = np.full_like(squat[0], 40)
+    card[100:140, 60:260] = 230  # a title card: a bright caption bar, nobody in it
+    room = np.full_like(squat[0], 120)
+    clip = make_clip(tmp_path / "edited.mp4", [card] * 30 + squat + [room] * 30, fps=15.0)
+    result = analyze(clip)
+    kinds = [(s["kind"], s["usable"]) for s in result.analysis.stretches]
+    assert kinds == [("no person", False), ("side view", True), ("no person", False)], kinds
+    first, _, last = result.analysis.stretches
+    assert first["end_s"] == pytest.approx(2.0, abs=0.5) and last["start_s"] == pytest.approx(2.0 + len(squat) / 15,
+                                                                                               abs=0.5)
+    assert len(result.reps) == 2 and result.reps["status"].eq("ok").all()
+    assert result.reps["start_time_s"].min() > first["end_s"] - 0.2
+    assert any(w.startswith("left out: 0.0–") for w in result.analysis.warnings)
+    summary = result.summary()
+    assert [s["kind"] for s in summary["stretches"]] == ["no person", "side view", "no person"]
