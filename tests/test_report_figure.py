@@ -274,3 +274,53 @@ def test_caption_outline_follows_the_text_letter_for_letter() -> None:
     dark = grey < 40
     light = cv2.dilate((grey > 160).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
     assert (dark & ~light).sum() == 0
+
+
+def test_evidence_rows_show_each_assessed_reps_lower_back(clip: tuple[PoseTrack, pipeline.Analysis]) -> None:
+    from buttwink.report_figure import evidence_rows, significant_reps
+
+    _, analysis = clip
+    rows = evidence_rows(analysis)
+    reps = analysis.reps
+    assert [r for r, _, _ in rows] == [1, 1, 2, 2]
+    wink = reps[reps["wink"].astype(bool)].iloc[0]
+    no_wink = reps[~reps["wink"].astype(bool)].iloc[0]
+    by_rep = {r: [(c, row) for rr, c, row in rows if rr == r] for r in (1, 2)}
+    assert by_rep[int(wink["rep"])][0][1] == int(wink["onset_frame"]) and "onset" in by_rep[int(wink["rep"])][0][0]
+    assert by_rep[int(no_wink["rep"])][0][1] == int(no_wink["start"])
+    assert all(row == int(reps.loc[reps["rep"] == r, "bottom"].iloc[0]) for r in (1, 2) for _, row in by_rep[r][1:])
+    assert significant_reps(analysis, limit=1) == [int(wink["rep"])]
+
+
+def test_lower_back_crop_draws_the_edge_and_the_measured_lines(clip: tuple[PoseTrack, pipeline.Analysis]) -> None:
+    from buttwink.drawing import REGION_COLORS, draw_back_evidence, lower_back_box
+
+    track, _ = clip
+    row = track.table.iloc[60]
+    frame = np.full((240, 320, 3), 90, np.uint8)
+    x0, y0, x1, _ = lower_back_box(row, frame.shape)
+    back = np.array([[row[f"back_{k:02d}_x_px"], row[f"back_{k:02d}_y_px"]] for k in range(len(BACK_STATIONS))])
+    lower = back[(BACK_STATIONS >= -0.05) & (BACK_STATIONS <= 0.6)]
+    assert (lower[:, 0] > x0).all() and (lower[:, 0] < x1).all() and (lower[:, 1] > y0).all()
+    crop = draw_back_evidence(frame, row, out_px=200)
+    assert max(crop.shape[:2]) == pytest.approx(200, abs=2)
+    for color in (REGION_COLORS["pelvis"], REGION_COLORS["lumbar"]):
+        assert (np.abs(crop.astype(int) - color).sum(axis=2) < 60).sum() > 30  # the line is there, in its colour
+    assert (crop == 90).all(axis=2).mean() > 0.5  # and the rest is the picture, not paint
+    empty = row.copy()
+    empty[[c for c in row.index if c.startswith("back_")]] = np.nan
+    assert draw_back_evidence(frame, empty) is None
+
+
+def test_report_and_evidence_pngs_show_the_crops(tmp_path: Path, clip: tuple[PoseTrack, pipeline.Analysis]) -> None:
+    from buttwink.report_figure import collect_evidence, evidence_rows, render_evidence_png
+
+    track, analysis = clip
+    frames = {row: np.full((240, 320, 3), 90, np.uint8) for _, _, row in evidence_rows(analysis)}
+    evidence = collect_evidence(track, analysis, frames)
+    assert len(evidence) == 4 and all(img is not None for _, _, img in evidence)
+    png = render_report_png(track, analysis, tmp_path / "r" / "report.png", evidence=evidence)
+    _png_checks(png)
+    path = render_evidence_png(evidence, tmp_path / "e" / "evidence.png", title="clip")
+    img = cv2.imread(str(path))
+    assert img is not None and img.shape[1] >= 2 * 200 and img.shape[0] > img.shape[1] * 0.9

@@ -220,8 +220,13 @@ def write_index(rows: list[dict[str, object]], outdir: Path) -> Path:
         status = str(row["status"])
         title = html.escape(Path(str(row["clip"])).name)
         if status in ("ok", "skipped") and (outdir / str(row["report"]) / "report.png").exists():
+            evidence = ""
+            if (outdir / str(row["report"]) / "evidence.png").exists():
+                evidence = (f'<details open><summary>lower back of every rep (the evidence behind each call)</summary>'
+                            f'<a href="{name}/evidence.png"><img src="{name}/evidence.png" '
+                            f'alt="lower back of every rep of {title}"></a></details>')
             body = (f'<a href="{name}/report.png"><img src="{name}/report.png" alt="{title}"></a>'
-                    f'<p class="verdict">{html.escape(str(row["verdict"]))}</p>'
+                    f'<p class="verdict">{html.escape(str(row["verdict"]))}</p>{evidence}'
                     f'<p><a href="{name}/reps.csv">reps.csv</a> · <a href="{name}/frames.csv">frames.csv</a>'
                     f' · <a href="{name}/summary.json">summary.json</a></p>')
         elif status == "cancelled":

@@ -250,3 +250,66 @@ def draw_gauge(
         fs *= 0.9
     cv2.putText(img, text, (x0, y0 - int(6 * u)), font, fs, (255, 255, 255), max(1, int(round(u))), cv2.LINE_AA)
     return img
+
+
+def _region_line(pts: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """The straight line a back region is measured by: the total-least-squares fit through its finite contour
+    points (image pixels), as its two ends (the region's first and last point projected onto the line)."""
+    sel = (lo - 1e-9 <= BACK_STATIONS) & (hi + 1e-9 >= BACK_STATIONS)
+    region = pts[sel]
+    region = region[np.isfinite(region).all(axis=1)]
+    if len(region) < 3:
+        return None
+    centre = region.mean(axis=0)
+    _, _, vt = np.linalg.svd(region - centre, full_matrices=False)
+    direction = vt[0]
+    along = (region - centre) @ direction
+    return centre + along.min() * direction, centre + along.max() * direction
+
+
+def lower_back_box(row: Mapping[str, object] | pd.Series, shape: tuple[int, ...],
+                   size_factor: float = 1.1) -> tuple[int, int, int, int] | None:
+    """A square box (x0, y0, x1, y1, pixels) around the lower back of one landmarks-table row: centred on the
+    pelvis and lumbar stations of the traced back edge, ``size_factor`` times the hip-to-shoulder distance
+    wide. None when the edge or the hip and shoulder are missing."""
+    pts = back_points(row)
+    sel = (PELVIS_REGION[0] - 1e-9 <= BACK_STATIONS) & (LUMBAR_REGION[1] + 1e-9 >= BACK_STATIONS)
+    lower = pts[sel]
+    lower = lower[np.isfinite(lower).all(axis=1)]
+    sides = [(_point(row, f"{s}_hip", 0.0), _point(row, f"{s}_shoulder", 0.0)) for s in ("left", "right")]
+    trunk = [np.linalg.norm(sh - hip) for hip, sh in sides if hip is not None and sh is not None]
+    if len(lower) < 2 or not trunk:
+        return None
+    half = max(16.0, 0.5 * size_factor * float(np.mean(trunk)))
+    cx, cy = lower.mean(axis=0)
+    h, w = shape[:2]
+    x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
+    x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
+    return (x0, y0, x1, y1) if x1 - x0 >= 8 and y1 - y0 >= 8 else None
+
+
+def draw_back_evidence(rgb: np.ndarray, row: Mapping[str, object] | pd.Series, *, out_px: int = 260,
+                       box: tuple[int, int, int, int] | None = None) -> np.ndarray | None:
+    """A close crop of the lower back, enlarged to about ``out_px`` pixels, with what the measurement read drawn
+    on it: the traced back edge (white dots), and the straight lines of the pelvis (magenta) and lumbar
+    (yellow) regions whose angles are measured. Lines are drawn after enlarging, so they stay thin. None when
+    the frame has no traced edge. ``box`` (pixels) overrides :func:`lower_back_box`."""
+    box = box or lower_back_box(row, rgb.shape)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    scale = out_px / max(x1 - x0, y1 - y0)
+    crop = cv2.resize(np.ascontiguousarray(rgb[y0:y1, x0:x1]), (int(round((x1 - x0) * scale)),
+                      int(round((y1 - y0) * scale))), interpolation=cv2.INTER_CUBIC)
+    pts = (back_points(row) - np.array([x0, y0])) * scale
+    for name in ("pelvis", "lumbar"):
+        ends = _region_line(pts, *REGIONS[name])
+        if ends is not None:
+            a, b = ends
+            extra = (b - a) * 0.25  # a little past the points, so the line's direction reads at a glance
+            cv2.line(crop, _fix(a - extra), _fix(b + extra), OUTLINE_COLOR, 5, cv2.LINE_AA, _SHIFT)
+            cv2.line(crop, _fix(a - extra), _fix(b + extra), REGION_COLORS[name], 3, cv2.LINE_AA, _SHIFT)
+    for p in pts[np.isfinite(pts).all(axis=1)]:
+        cv2.circle(crop, _fix(p), 3 * _ONE, OUTLINE_COLOR, -1, cv2.LINE_AA, _SHIFT)
+        cv2.circle(crop, _fix(p), 2 * _ONE, CONTOUR_COLOR, -1, cv2.LINE_AA, _SHIFT)
+    return crop

@@ -16,28 +16,12 @@ import pandas as pd
 
 from buttwink import pipeline
 from buttwink.drawing import draw_gauge, draw_pose, put_text, unit_px
-from buttwink.report_figure import depth_words, descent_trend, rep_banner
+from buttwink.report_figure import departure_series, depth_words, rep_banner
 from buttwink.video import iter_frames, probe_video
 
 _WINK = (255, 80, 70)
 _OK = (110, 230, 120)
 _GREY = (200, 200, 200)
-
-
-def departure_series(analysis: pipeline.Analysis, signal: str | None = None) -> np.ndarray:
-    """Per-frame departure of the wink signal above its rep's descent trend (degrees), NaN outside the
-    assessed reps. This is the quantity the wink threshold applies to."""
-    signal = signal or pipeline.WINK_SIGNAL
-    frames = analysis.frames
-    out = np.full(len(frames), np.nan)
-    y = frames[signal].to_numpy(float) if signal in frames else np.full(len(frames), np.nan)
-    for _, rep in analysis.reps.iterrows():
-        if rep["status"] != "ok":
-            continue
-        trend = descent_trend(frames, rep, signal)
-        sel = np.isfinite(trend)
-        out[sel] = y[sel] - trend[sel]
-    return out
 
 
 def _rep_of_row(reps: pd.DataFrame, n_rows: int) -> np.ndarray:

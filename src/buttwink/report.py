@@ -54,7 +54,7 @@ REP_COLUMNS = (
 
 #: Every file a report folder can hold that buttwink writes (``summary.json`` lists the ones a report has).
 REPORT_FILES = ("landmarks.parquet", "frames.csv", "reps.csv", "keypoints.trc", "angles.mot", "report.png",
-                "overlay.mp4", "summary.json")
+                "evidence.png", "overlay.mp4", "summary.json")
 #: What buttwink writes into ``summary.json`` to mark a folder as its own.
 WRITTEN_BY = "buttwink"
 #: Longest report folder name, in bytes of UTF-8 (file systems allow 255; the temporary name adds about 30).
@@ -394,16 +394,32 @@ def _video_for(result: Result) -> Path | None:
 
 
 def _write_png(result: Result, path: Path) -> None:
-    from buttwink.report_figure import collect_stills, render_report_png
+    """report.png and, beside it, evidence.png (every assessed rep's lower back)."""
+    from buttwink.report_figure import (
+        choose_still_rows,
+        collect_evidence,
+        collect_stills,
+        evidence_rows,
+        read_frames_at,
+        render_evidence_png,
+        render_report_png,
+    )
 
     video = _video_for(result)
-    stills = None
+    stills, evidence = None, None
     if video is not None:
         try:
-            stills = collect_stills(video, result.track, result.analysis, int(result.track.video["height"]))
+            rows = [row for _, row in choose_still_rows(result.analysis)]
+            rows += [row for _, _, row in evidence_rows(result.analysis)]
+            frames = read_frames_at(video, result.track, sorted(set(rows)), int(result.track.video["height"]))
+            stills = collect_stills(video, result.track, result.analysis, None, frames=frames)
+            evidence = collect_evidence(result.track, result.analysis, frames)
         except Exception as exc:  # stills are a nicety; the report must still be written
             log.warning("%s: could not read still frames: %s", video, exc)
-    render_report_png(result.track, result.analysis, path, title=result.clip.name, stills=stills)
+    render_report_png(result.track, result.analysis, path, title=result.clip.name, stills=stills,
+                      evidence=evidence)
+    if evidence:
+        render_evidence_png(evidence, path.with_name("evidence.png"), title=result.clip.name)
 
 
 def _write_overlay(result: Result, path: Path) -> None:

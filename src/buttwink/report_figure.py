@@ -1,9 +1,12 @@
 """report.png: one figure a coach reads in ten seconds.
 
-Top: a verdict banner, one line per rep in words. Middle: the wink signal (``pipeline.WINK_SIGNAL``,
-degrees, flexion +) against depth (thigh angle, deeper to the right) and against time. Bottom: two stills
-with skeleton and back contour (onset and bottom of the most significant rep, or bottom and standing when
-there is no wink) and a footer with the clip, view, warnings and model.
+Top: a verdict banner, one line per rep in words. Middle: what the verdict is about, the tuck beyond each
+rep's own pattern (the wink signal's departure from its descent trend, degrees, tuck +) against depth, with
+the threshold as a line; and the wink signal against time. Bottom: the evidence a coach checks by eye: a
+whole-body still of the most significant rep, and for each assessed rep a close crop of the lower back at the
+onset (or the start of the descent when there is no wink) and at the bottom, with the traced back edge and
+the pelvis and lumbar lines drawn (all reps in ``evidence.png`` when they do not fit). A footer names the
+clip, view, warnings and model.
 
 Rendered with a private :class:`matplotlib.figure.Figure` on the Agg canvas (no pyplot global state).
 """
@@ -20,7 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from buttwink import pipeline
-from buttwink.drawing import draw_pose
+from buttwink.drawing import draw_back_evidence, draw_pose
 from buttwink.onset import WIDE_ONSET_RANGE_DEG
 from buttwink.video import iter_frames
 
@@ -143,6 +146,59 @@ def descent_trend(frames: pd.DataFrame, rep: pd.Series, signal: str | None = Non
     return out
 
 
+def departure_series(analysis: pipeline.Analysis, signal: str | None = None) -> np.ndarray:
+    """Per-frame departure of the wink signal above its rep's descent trend (degrees, tuck +), NaN outside
+    the assessed reps: the tuck beyond the rep's own pattern, the quantity the wink threshold applies to."""
+    signal = signal or pipeline.WINK_SIGNAL
+    frames = analysis.frames
+    out = np.full(len(frames), np.nan)
+    y = frames[signal].to_numpy(float) if signal in frames else np.full(len(frames), np.nan)
+    for _, rep in analysis.reps.iterrows():
+        if rep["status"] != "ok":
+            continue
+        trend = descent_trend(frames, rep, signal)
+        sel = np.isfinite(trend)
+        out[sel] = y[sel] - trend[sel]
+    return out
+
+
+#: At most this many reps' lower-back crops on report.png (the most significant first); evidence.png has all.
+MAX_EVIDENCE_REPS = 4
+
+
+def evidence_rows(analysis: pipeline.Analysis) -> list[tuple[int, str, int]]:
+    """For each assessed rep, the frames whose lower back a coach should see: ``(rep, caption, frame row)``,
+    two per rep, in rep order: the wink's onset (or, without a wink, the start of the descent) and the
+    bottom."""
+    out: list[tuple[int, str, int]] = []
+    frames, reps = analysis.frames, analysis.reps
+    if reps.empty:
+        return out
+    depth = frames["depth_deg"].to_numpy(float)
+    for _, rep in reps[reps["status"] == "ok"].iterrows():
+        n, bottom = int(rep["rep"]), int(rep["bottom"])
+        onset = _f(rep.get("onset_frame"))
+        if bool(rep.get("wink")) and np.isfinite(onset):
+            out.append((n, f"Rep {n} onset, {depth_words(_f(rep.get('onset_depth_deg')))}", int(onset)))
+        else:
+            out.append((n, f"Rep {n} start of descent", int(rep["start"])))
+        out.append((n, f"Rep {n} bottom, {depth_words(depth[bottom])}", bottom))
+    return out
+
+
+def significant_reps(analysis: pipeline.Analysis, limit: int = MAX_EVIDENCE_REPS) -> list[int]:
+    """Numbers of the assessed reps to show first: winks by tuck size, then the others by depth."""
+    reps = analysis.reps
+    if reps.empty:
+        return []
+    ok = reps[reps["status"] == "ok"].copy()
+    ok["_wink"] = ok["wink"].astype(bool)
+    ok["_size"] = pd.to_numeric(ok["wink_deg"], errors="coerce").fillna(0.0)
+    ok["_depth"] = pd.to_numeric(ok["bottom_depth_deg"], errors="coerce")
+    ranked = ok.sort_values(["_wink", "_size", "_depth"], ascending=[False, False, True])
+    return sorted(int(n) for n in ranked["rep"].head(limit))
+
+
 def choose_still_rows(analysis: pipeline.Analysis) -> list[tuple[str, int]]:
     """The frames to show as stills: ``[(caption, frame row), ...]`` (at most two).
 
@@ -209,30 +265,20 @@ def _crop_box(track: pipeline.PoseTrack, rows: list[int], shape: tuple[int, ...]
     return box
 
 
-def collect_stills(
-    video_path: Path | str,
-    track: pipeline.PoseTrack,
-    analysis: pipeline.Analysis,
-    max_height: int | None,
-    *,
-    crop: bool = True,
-) -> dict[str, np.ndarray]:
-    """Read only the still frames chosen by :func:`choose_still_rows` and draw the pose on them.
-
-    Streams the video (``max_height`` pixels, as analysed) and keeps just those frames; returns
-    ``{caption: RGB uint8 image}`` in display order. With ``crop`` the images are cropped around the person.
-    """
-    wanted = choose_still_rows(analysis)
-    if not wanted:
+def read_frames_at(video_path: Path | str, track: pipeline.PoseTrack, rows: list[int],
+                   max_height: int | None) -> dict[int, np.ndarray]:
+    """The RGB frames at the given landmarks-table rows, read in one pass over the video (at the size the
+    clip was analysed), stopping after the last one."""
+    if not rows:
         return {}
     frame_ids = track.table["frame"].to_numpy()
     by_frame: dict[int, list[int]] = {}
-    for i, (_, row) in enumerate(wanted):
-        by_frame.setdefault(int(frame_ids[row]), []).append(i)
-    images: dict[int, np.ndarray] = {}
-    last = max(by_frame)
+    for row in rows:
+        by_frame.setdefault(int(frame_ids[row]), []).append(row)
     width = int(_f(track.video.get("width")) or 0) if np.isfinite(_f(track.video.get("width"))) else 0
     height = int(_f(track.video.get("height")) or 0) if np.isfinite(_f(track.video.get("height"))) else 0
+    images: dict[int, np.ndarray] = {}
+    last = max(by_frame)
     for frame in iter_frames(video_path, max_height):
         if frame.index in by_frame:
             rgb = frame.rgb
@@ -240,20 +286,54 @@ def collect_stills(
                 import cv2
 
                 rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
-            for i in by_frame[frame.index]:
-                images[i] = rgb
+            for row in by_frame[frame.index]:
+                images[row] = rgb
         if frame.index >= last:
             break
+    return images
+
+
+def collect_stills(
+    video_path: Path | str,
+    track: pipeline.PoseTrack,
+    analysis: pipeline.Analysis,
+    max_height: int | None,
+    *,
+    crop: bool = True,
+    frames: dict[int, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """The still frames chosen by :func:`choose_still_rows` with the pose drawn on them.
+
+    Streams the video (``max_height`` pixels, as analysed) unless ``frames`` (row -> RGB, from
+    :func:`read_frames_at`) already holds them; returns ``{caption: RGB uint8 image}`` in display order. With
+    ``crop`` the images are cropped around the person.
+    """
+    wanted = choose_still_rows(analysis)
+    if not wanted:
+        return {}
     rows = [row for _, row in wanted]
+    images = frames if frames is not None else read_frames_at(video_path, track, rows, max_height)
     out: dict[str, np.ndarray] = {}
-    for i, (caption, row) in enumerate(wanted):
-        if i not in images:
+    for caption, row in wanted:
+        if row not in images:
             continue
-        drawn = draw_pose(images[i], track.table.iloc[row], analysis.view.near_side)
+        drawn = draw_pose(images[row], track.table.iloc[row], analysis.view.near_side)
         if crop:
             x0, y0, x1, y1 = _crop_box(track, rows, drawn.shape)
             drawn = np.ascontiguousarray(drawn[y0:y1, x0:x1])
         out[caption] = drawn
+    return out
+
+
+def collect_evidence(track: pipeline.PoseTrack, analysis: pipeline.Analysis,
+                     frames: dict[int, np.ndarray]) -> list[tuple[int, str, np.ndarray | None]]:
+    """``(rep, caption, lower-back crop or None)`` for every row of :func:`evidence_rows`, drawn with
+    :func:`buttwink.drawing.draw_back_evidence` on ``frames`` (row -> RGB)."""
+    out = []
+    for rep, caption, row in evidence_rows(analysis):
+        image = frames.get(row)
+        crop = draw_back_evidence(image, track.table.iloc[row]) if image is not None else None
+        out.append((rep, caption, crop))
     return out
 
 
@@ -320,32 +400,32 @@ def _label_onsets(ax, onsets: list[tuple[float, float, str, str]], x_left: float
 
 
 def _depth_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: ignore[no-untyped-def]
+    """The tuck beyond each rep's own pattern against depth: about 0 until a wink's onset, rising after it;
+    the wink threshold as a line."""
     frames, reps = analysis.frames, analysis.reps
     depth = frames["depth_deg"].to_numpy(float)
-    y = frames[signal].to_numpy(float)
+    tuck = departure_series(analysis, signal)
+    threshold = float(analysis.settings.wink_threshold_deg)
     ax.axvline(0.0, color="black", lw=1.2, ls="--")
     ax.text(0.0, 0.02, " parallel", transform=ax.get_xaxis_transform(), fontsize=10, va="bottom", ha="left")
+    ax.axhline(0.0, color="#555555", lw=1.0)
+    ax.axhline(threshold, color=WINK_COLOR, lw=1.6, ls="--", label=f"wink threshold ({threshold:.0f}°)")
     drawn = False
-    thr_label = f"trend + {float(analysis.settings.wink_threshold_deg):.0f}° threshold (dotted)"
     onsets: list[tuple[float, float, str, str]] = []
     for i, (_, rep) in enumerate(reps.iterrows()):
-        start, bottom = int(rep["start"]), int(rep["bottom"])
-        seg = slice(start, bottom + 1)
+        if rep["status"] != "ok":
+            continue
+        start, bottom, end = int(rep["start"]), int(rep["bottom"]), int(rep["end"])
         color = REP_COLORS[i % len(REP_COLORS)]
-        style = "-" if rep["status"] == "ok" else ":"
-        if np.isfinite(depth[seg]).any() and np.isfinite(y[seg]).any():
-            ax.plot(depth[seg], y[seg], style, color=color, lw=2.2, label=f"Rep {rep['rep']} descent")
+        down, up = slice(start, bottom + 1), slice(bottom, end + 1)
+        if np.isfinite(tuck[down]).any():
+            ax.plot(depth[down], tuck[down], "-", color=color, lw=2.2, label=f"Rep {rep['rep']} down")
+            ax.plot(depth[up], tuck[up], ":", color=color, lw=1.2, alpha=0.8)
             drawn = True
-        if rep["status"] == "ok":
-            trend = descent_trend(frames, rep, signal)
-            thr = trend + float(analysis.settings.wink_threshold_deg)
-            if np.isfinite(thr[seg]).any():
-                ax.plot(depth[seg], thr[seg], ":", color=color, lw=1.3, alpha=0.9, label=thr_label)
-                thr_label = "_nolegend_"
         onset_depth = _f(rep.get("onset_depth_deg"))
         onset_row = _f(rep.get("onset_frame"))
         if bool(rep.get("wink")) and np.isfinite(onset_depth) and np.isfinite(onset_row):
-            oy = y[int(onset_row)]
+            oy = tuck[int(onset_row)]
             if np.isfinite(oy):
                 low, high = _f(rep.get("onset_depth_low_deg")), _f(rep.get("onset_depth_high_deg"))
                 if np.isfinite(low) and np.isfinite(high):  # the onset range, as a bar through the marker
@@ -354,27 +434,26 @@ def _depth_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: 
                 note = " (uncertain)" if high - low > WIDE_ONSET_RANGE_DEG else ""
                 onsets.append((onset_depth, float(oy),
                                f"Rep {rep['rep']} onset: {depth_words(onset_depth)}{note}", color))
-    if not drawn and np.isfinite(depth).any() and np.isfinite(y).any():
-        ax.plot(depth, y, "-", color=GREY, lw=1.0, label="whole clip")
-        drawn = True
     if not drawn:
-        ax.text(0.5, 0.5, "no usable signal", transform=ax.transAxes, ha="center", va="center", fontsize=14,
+        ax.text(0.5, 0.5, "no assessed rep", transform=ax.transAxes, ha="center", va="center", fontsize=14,
                 color=GREY)
     finite_depth = depth[np.isfinite(depth)]
     lo = min(-10.0, float(finite_depth.min()) - 5) if finite_depth.size else -30.0
     ax.set_xlim(95.0, lo)  # reversed: deeper to the right
+    finite_tuck = tuck[np.isfinite(tuck)]
+    top = max(threshold + 4.0, float(finite_tuck.max()) + 2.0) if finite_tuck.size else threshold + 4.0
+    bottom_y = min(-4.0, float(finite_tuck.min()) - 2.0) if finite_tuck.size else -4.0
+    ax.set_ylim(bottom_y, top)
     _label_onsets(ax, onsets, 95.0, lo)
     ax.set_xlabel("thigh angle, degrees (90 standing, 0 parallel)  →  deeper", fontsize=11)
-    ax.set_ylabel(f"{signal_name(signal)}, degrees", fontsize=11)
-    ax.set_title(f"{signal_name(signal)} against depth, each rep's descent", fontsize=13)
+    ax.set_ylabel("tuck beyond the rep's own pattern, degrees", fontsize=11)
+    ax.set_title("Tuck beyond each rep's own pattern, against depth (solid: down, dotted: up)", fontsize=12.5)
     ax.grid(alpha=0.3)
     rows = min(len(onsets), ONSET_LABEL_ROWS)
-    # Room above the data for the legend and the onset label rows.
     data_top = ONSET_LABEL_TOP - ONSET_LABEL_STEP * rows if rows else 0.78
     _headroom(ax, 1.0 / max(data_top, 0.3) - 1.0)
-    if drawn:
-        many = len(reps) > 4
-        ax.legend(loc="upper left", fontsize=8.5 if many else 10, framealpha=0.9, ncol=3 if many else 2)
+    many = len(reps) > 4
+    ax.legend(loc="upper left", fontsize=8.5 if many else 10, framealpha=0.9, ncol=3 if many else 2)
 
 
 def _time_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: ignore[no-untyped-def]
@@ -450,6 +529,46 @@ def _stills(fig: Figure, rect: tuple[float, float, float, float], stills: dict[s
         ax.set_title(caption, fontsize=12)
 
 
+def _tile(fig: Figure, rect: tuple[float, float, float, float], image: np.ndarray | None, caption: str,
+          fontsize: float = 10.0) -> None:
+    ax = fig.add_axes(rect)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if image is None:
+        ax.text(0.5, 0.5, "back edge not traced", ha="center", va="center", fontsize=fontsize, color=GREY,
+                transform=ax.transAxes)
+    else:
+        ax.imshow(image, interpolation="antialiased")
+    ax.set_title(caption, fontsize=fontsize)
+
+
+def _evidence(fig: Figure, rect: tuple[float, float, float, float], stills: dict[str, np.ndarray] | None,
+              evidence: list[tuple[int, str, np.ndarray | None]], reps_shown: list[int], total_reps: int,
+              note: str) -> None:
+    """Bottom band: the whole-body still of the most significant rep on the left, and for each rep shown a
+    column of two lower-back crops (onset or start of descent above, bottom below)."""
+    x, y, w, h = rect
+    columns = [[item for item in evidence if item[0] == n] for n in reps_shown]
+    columns = [c for c in columns if c]
+    if not columns:
+        _stills(fig, rect, stills, note)
+        return
+    still_w = 0.30 * w
+    _stills(fig, (x, y, still_w, h), dict(list((stills or {}).items())[:1]), note)
+    grid_x, grid_w = x + still_w + 0.02, w - still_w - 0.02
+    gap = 0.012
+    cell_w = (grid_w - gap * (len(columns) - 1)) / max(len(columns), 2)
+    cell_h = (h - 0.05) / 2
+    for j, column in enumerate(columns):
+        for k, (_, caption, image) in enumerate(column[:2]):
+            _tile(fig, (grid_x + j * (cell_w + gap), y + (1 - k) * (cell_h + 0.02), cell_w, cell_h - 0.02), image,
+                  caption, fontsize=9.5)
+    if total_reps > len(columns):
+        fig.text(grid_x + grid_w, y - 0.012, f"lower back of reps {', '.join(map(str, reps_shown))} of "
+                 f"{total_reps} assessed; every rep in evidence.png", ha="right", va="top", fontsize=9.5,
+                 color="#555555")
+
+
 def _footer(fig: Figure, track: pipeline.PoseTrack, analysis: pipeline.Analysis, title: str) -> None:
     view = analysis.view
     yaw = _f(view.view_yaw_deg)
@@ -482,8 +601,10 @@ def render_figure(
     title: str = "",
     stills: dict[str, np.ndarray] | None = None,
     stills_note: str = "Stills not available (source video not found)",
+    evidence: list[tuple[int, str, np.ndarray | None]] | None = None,
 ) -> Figure:
-    """Build the report figure (16x12 in, for 100 dpi) without writing it."""
+    """Build the report figure (16x12 in, for 100 dpi) without writing it. ``evidence`` is
+    :func:`collect_evidence`'s list (the lower-back crops); without it the bottom band shows two stills."""
     fig = Figure(figsize=FIG_SIZE_IN, dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)
     title = title or Path(str(track.video.get("path", "clip"))).name
@@ -499,7 +620,9 @@ def render_figure(
     else:
         _depth_axes(ax_depth, analysis, signal)
         _time_axes(ax_time, analysis, signal)
-    _stills(fig, (0.03, 0.09, 0.94, 0.36), stills, stills_note)
+    assessed = int((analysis.reps["status"] == "ok").sum()) if len(analysis.reps) else 0
+    _evidence(fig, (0.03, 0.10, 0.94, 0.35), stills, evidence or [], significant_reps(analysis), assessed,
+              stills_note)
     _footer(fig, track, analysis, title)
     return fig
 
@@ -511,14 +634,20 @@ def render_report_png(
     *,
     title: str = "",
     stills: dict[str, np.ndarray] | None = None,
+    evidence: list[tuple[int, str, np.ndarray | None]] | None = None,
 ) -> Path:
     """Write report.png (1600x1200 px) to ``path`` via a temporary file and an atomic rename.
 
     ``stills`` maps caption -> RGB image (e.g. from :func:`collect_stills`); ``None`` or empty shows a note.
+    ``evidence``: :func:`collect_evidence`'s lower-back crops.
     """
+    fig = render_figure(track, analysis, title=title, stills=stills, evidence=evidence)
+    return _save(fig, path)
+
+
+def _save(fig: Figure, path: Path | str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig = render_figure(track, analysis, title=title, stills=stills)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         fig.savefig(tmp, format="png", dpi=DPI)
@@ -526,3 +655,33 @@ def render_report_png(
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+EVIDENCE_COLUMNS = 6
+
+
+def render_evidence_png(evidence: list[tuple[int, str, np.ndarray | None]], path: Path | str, *,
+                        title: str = "") -> Path:
+    """evidence.png: every assessed rep's lower back at its onset (or start of descent) and at its bottom,
+    a column per rep, :data:`EVIDENCE_COLUMNS` reps to a row, with the traced edge and the pelvis and lumbar
+    lines drawn."""
+    reps = sorted({rep for rep, _, _ in evidence})
+    rows = max(1, -(-len(reps) // EVIDENCE_COLUMNS))
+    cols = max(1, min(len(reps), EVIDENCE_COLUMNS))
+    tile_in = 2.6
+    fig = Figure(figsize=(cols * tile_in + 0.4, rows * 2 * (tile_in + 0.35) + 0.6), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(fig)
+    fig.text(0.01, 0.995, f"{title}: the lower back at each rep's onset (or start of descent) and bottom\n"
+             "white dots: traced back edge   magenta: pelvis line   yellow: lumbar line", fontsize=10, va="top")
+    top = 1.0 - 0.6 / fig.get_figheight()
+    cell_w = 1.0 / cols
+    cell_h = top / (rows * 2)
+    for i, rep in enumerate(reps):
+        r, c = divmod(i, EVIDENCE_COLUMNS)
+        items = [item for item in evidence if item[0] == rep][:2]
+        for k, (_, caption, image) in enumerate(items):
+            y0 = top - (2 * r + k + 1) * cell_h
+            _tile(fig, (c * cell_w + 0.01, y0 + 0.01, cell_w - 0.02, cell_h - 0.045), image, caption, fontsize=9)
+    if not reps:
+        fig.text(0.5, 0.5, "no assessed rep", ha="center", va="center", fontsize=14, color=GREY)
+    return _save(fig, path)
