@@ -117,6 +117,11 @@ def test_quarter_squats_are_said_to_be_too_shallow(clips) -> None:
     assert sum("too shallow" in str(r["reason"]) for r in reps) >= 3
 
 
+def test_reps_hidden_by_the_rack_are_unassessed_with_the_reason(clips) -> None:
+    reps = squat_reps(clips["side_barbell_rack_occluded"])
+    assert reps and all(r["status"] == "unassessed" and "back edge" in str(r["reason"]) for r in reps), reps
+
+
 @pytest.mark.parametrize("name", ["side_barbell_rack_occluded", "side_atg_barbell_3reps", "side_quarter_squats"])
 def test_no_confident_wink_where_the_back_is_hidden(clips, name: str) -> None:
     reps = reps_of(clips[name])
