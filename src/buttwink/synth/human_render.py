@@ -8,7 +8,7 @@ Lambert shading over a plain floor and wall; no shadows.
 Clothes (colours drawn from the seed with the mannequin's palettes):
 
 * **tight**: the skin is recoloured by region at rest: shoes on the feet, leggings (or shorts, by seed)
-  from the waistband down, a darker elastic waistband 2.5 cm wide just above L5/S1's height, a fitted
+  from the waistband down, a lighter grey elastic waistband 2.5 cm wide just above L5/S1's height, a fitted
   short-sleeved shirt from the waistband up, hair on the top and back of the head.
 * **loose**: the tight outfit plus a T-shirt shell: a tube rigid with the thorax (``spine02``) hanging
   from the shoulder blades to 9 cm below the waistband. Its radius in each direction is the body's at
@@ -100,7 +100,7 @@ def make_outfit(truth: HumanTruth, human: HumanParams, seed: int) -> Outfit:
     look = draw_shape(seed)
     albedo = np.zeros((SHELL + 1, 3))
     albedo[SKIN], albedo[SHIRT], albedo[PANTS] = _lin(look.skin), _lin(look.shirt), _lin(look.shorts)
-    albedo[BAND] = 0.35 * _lin(look.shorts) + 0.02
+    albedo[BAND] = 0.4 * _lin(look.shorts) + 0.6 * _lin((150, 150, 150))  # a lighter elastic band
     albedo[SHOE], albedo[HAIR] = _lin(look.shoes), _lin(look.hair)
     albedo[SHELL] = 0.9 * _lin(look.shirt)
     out = Outfit(region, albedo, shorts)

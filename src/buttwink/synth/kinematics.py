@@ -407,6 +407,7 @@ def rep_truth(
     ``angles_at(times)`` gives the per-frame angles of a body at those times (default: the mannequin's).
     """
     if angles_at is None:
+
         def angles_at(times: np.ndarray) -> dict[str, np.ndarray]:
             return pose_at(times, squat, plans).angles
 
