@@ -157,14 +157,30 @@ class FrameAngles:
     l3: float  # flexion at L3 (spine03 relative to spine04)
 
 
-def _arm_dirs(arms: str, thorax_deg: float, sgn: float) -> tuple[np.ndarray, np.ndarray]:
-    """World directions of the upper arm and the forearm (x forward, y up, z right; sgn +1 = right arm)."""
+def _elbow(reach: np.ndarray, l1: float, l2: float, pole: np.ndarray) -> np.ndarray:
+    """Elbow (relative to the shoulder) of an arm of segment lengths l1, l2 reaching ``reach``, bent toward ``pole``."""
+    d = float(np.clip(np.linalg.norm(reach), abs(l1 - l2) + 1e-4, l1 + l2 - 1e-4))
+    u = reach / max(float(np.linalg.norm(reach)), 1e-9)
+    a = (l1 * l1 - l2 * l2 + d * d) / (2 * d)
+    e = pole - np.dot(pole, u) * u
+    return a * u + math.sqrt(max(l1 * l1 - a * a, 0.0)) * e / max(float(np.linalg.norm(e)), 1e-9)
+
+
+def _arm_dirs(arms: str, thorax_deg: float, sgn: float, l1: float, l2: float) -> tuple[np.ndarray, np.ndarray]:
+    """World directions of the upper arm and the forearm (x forward, y up, z right; sgn +1 = right arm).
+
+    "forward": both straight ahead, level. "bar": the hand 3 cm above and 4 cm behind the shoulder joint
+    and 60 % of an arm's length out to the side in the thorax's frame (gripping a bar on the upper back),
+    elbow down and back. "hips": hands on the hips, following the thorax.
+    """
     if arms == "forward":
         d = np.array([0.99, -0.08, -sgn * 0.12])
         return d, d
     R = rot_sagittal(thorax_deg)
     if arms == "bar":
-        return R @ np.array([-0.30, -0.55, sgn * 0.78]), R @ np.array([0.15, 0.95, -sgn * 0.25])
+        reach = R @ np.array([-0.04, 0.03, sgn * 0.6 * (l1 + l2)])
+        elbow = _elbow(reach, l1, l2, R @ np.array([-0.4, -1.0, 0.0]))
+        return elbow, reach - elbow
     return R @ np.array([-0.25, -0.93, sgn * 0.28]), R @ np.array([0.70, -0.05, -sgn * 0.71])  # hands on hips
 
 
@@ -189,9 +205,9 @@ def global_rotations(rig: Rig, fa: FrameAngles, phi: float, arms: str) -> np.nda
         over[f"upperleg01.{side}"] = R_thigh
         over[f"lowerleg01.{side}"] = R_shank
         over[f"foot.{side}"] = np.eye(3)
-        up_d, lo_d = _arm_dirs(arms, thorax, sgn)
         up_rest = body.heads[b[f"lowerarm01.{side}"]] - body.heads[b[f"upperarm01.{side}"]]
         lo_rest = body.heads[b[f"wrist.{side}"]] - body.heads[b[f"lowerarm01.{side}"]]
+        up_d, lo_d = _arm_dirs(arms, thorax, sgn, float(np.linalg.norm(up_rest)), float(np.linalg.norm(lo_rest)))
         over[f"upperarm01.{side}"] = rot_between(up_rest, up_d)
         over[f"lowerarm01.{side}"] = rot_between(lo_rest, lo_d)
     G = np.empty((len(body.bone_names), 3, 3))
