@@ -1,8 +1,9 @@
 """A MakeHuman body squatting: the pose of every frame, balanced over the mid-foot, and its ground truth.
 
 The movement shares the mannequin's rep plan and timing (:func:`.kinematics.plan_reps`,
-:func:`.kinematics.schedule_at`: depth, shank angle, wink onset and size per moment) and writes the same
-truth columns with the same conventions (``docs/conventions.md``). What differs is how the trunk moves:
+:func:`.kinematics.schedule_at`: depth, wink onset and size per moment) and writes the same truth
+columns with the same conventions (``docs/conventions.md``). What differs is how the trunk and the shank
+move (``SquatParams.trunk_lean_deg`` and ``ankle_dorsiflexion_deg`` are not used):
 
 * **Feet**: flat on the floor, where they stand (heels down); the shank turns about the ankle.
 * **Thigh**: turned so that the HJC -> knee vector has the scheduled ``depth_deg``.
@@ -11,6 +12,12 @@ truth columns with the same conventions (``docs/conventions.md``). What differs 
   centre of mass straight above the mid-foot (midpoint of heel and toe tip). The arms keep their direction
   in the world, so reaching forward shifts the balance. When standing, the whole body leans at the ankles
   instead (upright trunk, CoM over the mid-foot).
+* **Shank**: balance alone cannot choose between leaning the trunk and pushing the knees forward, so the
+  two are paired: the shank turns forward from standing by as much as the balanced trunk does (the trunk
+  stays parallel to the shin, the classic balanced squat; :func:`paired_shank`). Solved on a grid of
+  descent fractions per rep and interpolated; the trunk is then balanced exactly in every frame. Each
+  body shape thereby finds its own lean: the trunk lean peaks near parallel and eases toward the bottom
+  of a deep squat, and the pelvis tilt with it.
 * **Pelvis and lumbar spine**: the pelvis turns with the trunk (anterior tilt on the way down). The
   rig's ``spine05`` bone carries the sacrum (its skin weights cover the back from the buttocks to the
   level of its tail, and its tail sits where L5/S1 is: ~9 cm above and ~4 cm behind the HJC), so it moves
@@ -227,6 +234,15 @@ def posed_transforms(rig: Rig, G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return heads + shift, t + shift
 
 
+class BalanceError(ValueError):
+    """No trunk rotation puts the centre of mass over the mid-foot; ``need_forward``: it stays behind."""
+
+    def __init__(self, need_forward: bool) -> None:
+        where = "behind" if need_forward else "in front of"
+        super().__init__(f"the body cannot balance: its centre of mass stays {where} the mid-foot")
+        self.need_forward = need_forward
+
+
 def balance_phi(rig: Rig, fa: FrameAngles, arms: str) -> float:
     """Trunk rotation about the hips (deg, forward +) that puts the centre of mass over the mid-foot.
 
@@ -248,7 +264,7 @@ def balance_phi(rig: Rig, fa: FrameAngles, arms: str) -> float:
     r = math.hypot(a, bcoef)
     q = (rig.balance_x - c0) / max(r, 1e-12)
     if abs(q) > 1.0:
-        raise ValueError("the body cannot balance over the mid-foot in this pose (shank angle out of range)")
+        raise BalanceError(need_forward=q > 1.0)
     beta = math.atan2(bcoef, a)
     cands = [beta + math.acos(q), beta - math.acos(q)]
     phi = min(cands, key=lambda x: abs(_wrap(math.degrees(x))))
@@ -288,17 +304,91 @@ class HumanTruth:
     standing: dict[str, float] = field(default_factory=dict)
 
 
-def _frame_angles(sch: K.Schedule, i: int, squat: SquatParams, human: HumanParams, a0: float) -> FrameAngles:
-    flex_nat = squat.lumbar_flexion_per_deg * (90.0 - sch.depth[i])
-    grad = human.gradual_flexion_deg * sch.s[i]
-    tuck = sch.wink_amt[i] + grad
+@dataclass(frozen=True)
+class Ankles:
+    """Shank inclination (deg) per rep as a function of the descent fraction ``s`` (0 standing .. 1 bottom)."""
+
+    standing: float
+    s_grid: np.ndarray
+    shank_grid: tuple[np.ndarray, ...]  # one per rep
+
+    def shank(self, rep: int, s: float) -> float:
+        if rep < 1 or s <= 0.0:
+            return self.standing
+        return float(np.interp(s, self.s_grid, self.shank_grid[rep - 1]))
+
+
+def _angles(
+    depth: float, s: float, wink_amt: float, shank: float, squat: SquatParams, human: HumanParams
+) -> FrameAngles:
+    flex_nat = squat.lumbar_flexion_per_deg * (90.0 - depth)
+    tuck = wink_amt + human.gradual_flexion_deg * s
     share = squat.wink_l5s1_share
     l5 = NATURAL_L5S1_SHARE * flex_nat + share * tuck
     l3 = (1 - NATURAL_L5S1_SHARE) * flex_nat + (1 - share) * tuck
-    return FrameAngles(float(sch.depth[i]), a0 + float(sch.shank[i]), -float(tuck), float(l5), float(l3))
+    return FrameAngles(float(depth), float(shank), -float(tuck), float(l5), float(l3))
 
 
-def _poses(rig: Rig, sch: K.Schedule, squat: SquatParams, human: HumanParams, a0: float):
+def _frame_angles(sch: K.Schedule, i: int, squat: SquatParams, human: HumanParams, ankles: Ankles) -> FrameAngles:
+    shank = ankles.shank(int(sch.rep[i]), float(sch.s[i]))
+    return _angles(float(sch.depth[i]), float(sch.s[i]), float(sch.wink_amt[i]), shank, squat, human)
+
+
+def _trunk_inclination(rig: Rig, fa: FrameAngles, arms: str) -> float:
+    """Balanced HJC -> shoulder inclination (deg, forward +) of a frame."""
+    G = global_rotations(rig, fa, balance_phi(rig, fa, arms), arms)
+    heads, _ = posed_transforms(rig, G)
+    return _incl((heads[rig.idx["upperarm01.R"]] - heads[rig.idx["upperleg01.R"]])[:2])
+
+
+def paired_shank(rig: Rig, fa: FrameAngles, squat: SquatParams, a0: float, trunk0: float) -> float:
+    """Shank inclination (deg) for a frame: the one whose balanced trunk has turned forward from standing by
+    as much as the shank has (trunk kept parallel to the shank, the classic balanced squat), in [a0, a0 + 60].
+
+    Balance alone cannot choose between leaning the trunk and pushing the knees forward; this pairing picks
+    the ankle for the body's own proportions, and the trunk lean then follows from balance.
+    """
+
+    def gap(sh: float) -> float:
+        f = FrameAngles(fa.depth, sh, fa.pelvis_rel, fa.l5s1, fa.l3)
+        try:
+            return (_trunk_inclination(rig, f, squat.arms) - trunk0) - (sh - a0)
+        except BalanceError as exc:
+            return 180.0 if exc.need_forward else -180.0
+
+    lo, hi = a0, a0 + 60.0
+    g_lo, g_hi = gap(lo), gap(hi)
+    if g_lo <= 0.0:
+        return lo
+    if g_hi > 0.0:
+        return hi
+    return float(brentq(gap, lo, hi, xtol=1e-4))
+
+
+def _ankles(rig: Rig, plans: list[K.RepPlan], squat: SquatParams, human: HumanParams, a0: float) -> Ankles:
+    """Paired shank angles on a grid of descent fractions for every rep (the path is the same both ways)."""
+    s_grid = np.linspace(0.0, 1.0, 25)
+    trunk0 = _trunk_inclination(rig, _angles(90.0, 0.0, 0.0, a0, squat, human), squat.arms)
+    out = []
+    for p in plans:
+        row = [a0]
+        for s in s_grid[1:]:
+            depth = 90.0 - s * (90.0 - p.depth)
+            wink_amt = _wink_at(depth, p, squat)
+            row.append(paired_shank(rig, _angles(depth, s, wink_amt, a0, squat, human), squat, a0, trunk0))
+        out.append(np.asarray(row))
+    return Ankles(a0, s_grid, tuple(out))
+
+
+def _wink_at(depth: float, p: K.RepPlan, squat: SquatParams) -> float:
+    """The wink's posterior tilt at a thigh angle of a rep (same law as :func:`.kinematics.schedule_at`)."""
+    if p.wink <= 0.0:
+        return 0.0
+    x = min(max((squat.onset_depth_deg - depth) / (squat.onset_depth_deg - p.depth), 0.0), 1.0)
+    return p.wink * (1.0 - (1.0 - x) ** 2)
+
+
+def _poses(rig: Rig, sch: K.Schedule, squat: SquatParams, human: HumanParams, ankles: Ankles):
     n = sch.t.size
     nb = len(rig.body.bone_names)
     G = np.empty((n, nb, 3, 3))
@@ -306,7 +396,7 @@ def _poses(rig: Rig, sch: K.Schedule, squat: SquatParams, human: HumanParams, a0
     H = np.empty((n, nb, 3))
     phis = np.empty(n)
     for i in range(n):
-        fa = _frame_angles(sch, i, squat, human, a0)
+        fa = _frame_angles(sch, i, squat, human, ankles)
         phis[i] = balance_phi(rig, fa, squat.arms)
         G[i] = global_rotations(rig, fa, phis[i], squat.arms)
         H[i], T[i] = posed_transforms(rig, G[i])
@@ -342,15 +432,16 @@ def compute_human_truth(
     n = max(1, int(math.ceil(duration * camera.fps - 1e-9)))
     t = np.arange(n) / camera.fps
     sch = K.schedule_at(t, squat, plans)
-    G, T, H, phis = _poses(rig, sch, squat, human, a0)
+    ankles = _ankles(rig, plans, squat, human, a0)
+    G, T, H, phis = _poses(rig, sch, squat, human, ankles)
     p3 = _points(rig, G, T, H)
     stand = K.schedule_at(np.array([0.0]), squat, [])  # standing, no reps
-    Gs, Ts, Hs, _ = _poses(rig, stand, squat, human, a0)
+    Gs, Ts, Hs, _ = _poses(rig, stand, squat, human, ankles)
     standing = K.standing_reference({k: v[:, :2] for k, v in _points(rig, Gs, Ts, Hs).items()})
 
     def angles_at(times: np.ndarray) -> dict[str, np.ndarray]:
         sc = K.schedule_at(times, squat, plans)
-        g, tt, h, _ = _poses(rig, sc, squat, human, a0)
+        g, tt, h, _ = _poses(rig, sc, squat, human, ankles)
         return K.sagittal_angles({k: v[:, :2] for k, v in _points(rig, g, tt, h).items()}, standing)
 
     cam = K.make_camera(camera, squat)
