@@ -14,8 +14,8 @@ Two skinning methods:
 parallel, default male body) rendered both ways and compared at the hip (``docs/img/human_lbs_dqs.png``,
 left LBS, right DQS). With LBS the skin weighted partly to the thigh and partly to the pelvis is pulled
 toward the hip axis, so the seat collapses: the buttocks flatten into a narrow pinched wedge under the lower
-back. Measured on that frame, the rear-most point of the seat lies 6.8 cm behind the hip joint centre with
-LBS and 9.2 cm with DQS, the lowest point 6.5 cm and 10.4 cm below it. DQS keeps the round seat and a
+back. Measured on that frame, the rear-most point of the seat lies 6.4 cm behind the hip joint centre with
+LBS and 9.3 cm with DQS, the lowest point 6.6 cm and 10.3 cm below it. DQS keeps the round seat and a
 continuous lower-back-to-buttock outline, which is the contour the detector reads; its own artefact is a
 sharper bulge at the front of the knee, away from that contour.
 """
