@@ -93,12 +93,13 @@ def synth_command(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     if body == "human":
+        from .human import BalanceError
         from .human_render import render_human_clip
         from .makehuman import MakeHumanDataError
 
         try:
             res = render_human_clip(outdir, squat, human, camera, seed)
-        except MakeHumanDataError as exc:
+        except (MakeHumanDataError, BalanceError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
     else:
