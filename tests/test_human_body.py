@@ -151,16 +151,24 @@ def test_non_wink_patterns(data_dir: Path) -> None:
     assert tr.frames.wink_progress.max() == 0.0
 
 
-def test_joints_inside_silhouette_and_mirroring(wink_truth) -> None:
-    tr = wink_truth
+@pytest.mark.parametrize(("yaw", "facing", "clothes"), [(0.0, "right", "tight"), (20.0, "left", "loose")])
+def test_joints_inside_silhouette(wink_truth, yaw: float, facing: str, clothes: str) -> None:
+    cam = CameraParams(**{**CAM.to_dict(), "yaw_deg": yaw, "facing": facing})
+    human = HumanParams(clothes=clothes)
+    tr = wink_truth if (yaw, facing) == (0.0, "right") else compute_human_truth(SQUAT, human, cam, 0)
     f = tr.frames
     idx = [0, int(f.depth_deg.idxmin())]
-    labels = list(render_human_labels(SQUAT, HumanParams(), CAM, 0, tr, idx))
-    for i, lab in zip(idx, labels, strict=True):
+    for i, lab in zip(idx, render_human_labels(SQUAT, human, cam, 0, tr, idx), strict=True):
         for name in ("shoulder", "hip", "knee", "ankle", "l5s1", "t12l1"):
             x, y = int(f.at[i, f"{name}_x_px"]), int(f.at[i, f"{name}_y_px"])
             assert lab[y, x] > 0, f"{name} of frame {i} outside the body"
         assert 0.02 < (lab > 0).mean() < 0.5
+
+
+def test_facing_left_mirrors_the_frames_and_the_truth(wink_truth) -> None:
+    tr = wink_truth
+    f = tr.frames
+    idx = [0, int(f.depth_deg.idxmin())]
     right = list(render_human_frames(SQUAT, HumanParams(), CAM, 0, tr, idx))
     cam_left = CameraParams(**{**CAM.to_dict(), "facing": "left"})
     left = list(render_human_frames(SQUAT, HumanParams(), cam_left, 0, None, idx))
