@@ -382,10 +382,7 @@ def _ankles(rig: Rig, plans: list[K.RepPlan], squat: SquatParams, human: HumanPa
 
 def _wink_at(depth: float, p: K.RepPlan, squat: SquatParams) -> float:
     """The wink's posterior tilt at a thigh angle of a rep (same law as :func:`.kinematics.schedule_at`)."""
-    if p.wink <= 0.0:
-        return 0.0
-    x = min(max((squat.onset_depth_deg - depth) / (squat.onset_depth_deg - p.depth), 0.0), 1.0)
-    return p.wink * (1.0 - (1.0 - x) ** 2)
+    return p.wink * float(K.wink_progress(np.array(depth), np.array(p.depth), squat.onset_depth_deg, np.array(p.wink)))
 
 
 def _poses(rig: Rig, sch: K.Schedule, squat: SquatParams, human: HumanParams, ankles: Ankles):

@@ -194,12 +194,18 @@ def schedule_at(t: np.ndarray, squat: SquatParams, plans: list[RepPlan]) -> Sche
         s[a] = 1.0 - _ease((t[a] - p.ascent_start) / p.ascent)
     s = np.where(phase == 0, 0.0, s)
     depth = 90.0 - s * (90.0 - depth_b)
-    onset = squat.onset_depth_deg
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.where(wink > 0, (onset - depth) / (onset - depth_b), 0.0)
-    x = np.clip(np.nan_to_num(x), 0.0, 1.0)
-    w = np.where(wink > 0, 1.0 - (1.0 - x) ** 2, 0.0)
+    w = wink_progress(depth, depth_b, squat.onset_depth_deg, wink)
     return Schedule(t, rep, phase, s, depth, dorsi * s, lean, w, wink * w)
+
+
+def wink_progress(depth: np.ndarray, depth_bottom: np.ndarray, onset_depth_deg: float, wink: np.ndarray) -> np.ndarray:
+    """How far the wink has progressed (0..1) at thigh angle ``depth`` of a rep whose bottom is
+    ``depth_bottom`` (deg): 0 above the onset, easing out to 1 at the bottom; 0 where ``wink`` is 0."""
+    depth, depth_bottom, wink = np.broadcast_arrays(*(np.asarray(a, float) for a in (depth, depth_bottom, wink)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.where(wink > 0, (onset_depth_deg - depth) / (onset_depth_deg - depth_bottom), 0.0)
+    x = np.clip(np.nan_to_num(x), 0.0, 1.0)
+    return np.where(wink > 0, 1.0 - (1.0 - x) ** 2, 0.0)
 
 
 def pose_at(t: np.ndarray, squat: SquatParams, plans: list[RepPlan]) -> Pose2D:
