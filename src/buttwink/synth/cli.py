@@ -49,9 +49,28 @@ def synth_command(
         float | None, typer.Option("--camera-height-m", help="Camera height (default hip).")
     ] = None,
     supersample: Annotated[int, typer.Option("--supersample", help="Anti-aliasing factor (render n x larger).")] = 1,
+    body: Annotated[
+        str, typer.Option("--body", help="'mannequin' (capsules) or 'human' (MakeHuman body, trunk lean from balance).")
+    ] = "mannequin",
+    sex: Annotated[float, typer.Option("--sex", help="Human body: 0 female .. 1 male.")] = 1.0,
+    weight: Annotated[float, typer.Option("--weight", help="Human body: 0 thin .. 0.5 average .. 1 heavy.")] = 0.5,
+    muscle: Annotated[float, typer.Option("--muscle", help="Human body: 0 .. 0.5 average .. 1 muscular.")] = 0.5,
+    height_shape: Annotated[
+        float, typer.Option("--height-shape", help="Human body: MakeHuman height slider 0..1 (proportions only).")
+    ] = 0.5,
+    buttocks: Annotated[float, typer.Option("--buttocks", help="Human body: buttock volume 0 .. 0.5 .. 1.")] = 0.5,
+    clothes: Annotated[str, typer.Option("--clothes", help="Human body: 'tight' or 'loose' (T-shirt).")] = "tight",
+    gradual_flexion_deg: Annotated[
+        float,
+        typer.Option("--gradual-flexion-deg", help="Human body: lumbar flexion growing all the way down (no wink)."),
+    ] = 0.0,
+    skinning: Annotated[str, typer.Option("--skinning", help="Human body: 'dqs' or 'lbs'.")] = "dqs",
 ) -> None:
     """Render a synthetic side-view squat clip with exact pelvis and lumbar angles."""
     from .render import render_clip
+
+    if body not in ("mannequin", "human"):
+        raise typer.BadParameter("--body must be 'mannequin' or 'human'")
 
     try:
         squat = SquatParams(
@@ -63,9 +82,28 @@ def synth_command(
             distance_m=distance_m, height_m=camera_height_m, yaw_deg=yaw_deg, width=width, height=height,
             fps=fps, facing=facing, noise_sigma=noise, blur_sigma=blur, supersample=supersample,  # type: ignore[arg-type]
         )  # fmt: skip
+        if body == "human":
+            from .human import HumanParams
+            from .makehuman import BodyShapeParams
+
+            human = HumanParams(
+                shape=BodyShapeParams(sex=sex, weight=weight, muscle=muscle, height=height_shape, buttocks=buttocks),
+                clothes=clothes, gradual_flexion_deg=gradual_flexion_deg, skinning=skinning,  # type: ignore[arg-type]
+            )  # fmt: skip
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    res = render_clip(outdir, squat, camera, seed)
+    if body == "human":
+        from .human import BalanceError
+        from .human_render import render_human_clip
+        from .makehuman import MakeHumanDataError
+
+        try:
+            res = render_human_clip(outdir, squat, human, camera, seed)
+        except (MakeHumanDataError, BalanceError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+    else:
+        res = render_clip(outdir, squat, camera, seed)
     summary = {
         "outdir": str(res.outdir),
         "frames": res.n_frames,

@@ -13,6 +13,7 @@ definitions of ``docs/conventions.md``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -148,11 +149,31 @@ class Pose2D:
     angles: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def pose_at(t: np.ndarray, squat: SquatParams, plans: list[RepPlan]) -> Pose2D:
-    """Evaluate the sagittal pose at arbitrary times ``t`` (s)."""
+@dataclass
+class Schedule:
+    """Where each time falls in the clip's reps and what the movement asks for at that moment.
+
+    ``s`` is the fraction of the rep's thigh descent (0 standing .. 1 bottom), ``depth`` the thigh angle
+    (``depth_deg``), ``shank`` the shank inclination (forward +, deg), ``wink_progress`` 0..1 and
+    ``wink_amt`` the posterior pelvic tilt of the wink at that moment (deg); ``lean`` the rep's
+    trunk-lean target (used by the mannequin only).
+    """
+
+    t: np.ndarray
+    rep: np.ndarray
+    phase: np.ndarray
+    s: np.ndarray
+    depth: np.ndarray
+    shank: np.ndarray
+    lean: np.ndarray
+    wink_progress: np.ndarray
+    wink_amt: np.ndarray
+
+
+def schedule_at(t: np.ndarray, squat: SquatParams, plans: list[RepPlan]) -> Schedule:
+    """Rep, phase, descent fraction, depth, shank angle and wink amount at times ``t`` (s)."""
     t = np.atleast_1d(np.asarray(t, dtype=float))
     n = t.size
-    H = squat.height_m
     rep = np.zeros(n, dtype=int)
     phase = np.zeros(n, dtype=int)
     s = np.zeros(n)
@@ -173,14 +194,29 @@ def pose_at(t: np.ndarray, squat: SquatParams, plans: list[RepPlan]) -> Pose2D:
         s[a] = 1.0 - _ease((t[a] - p.ascent_start) / p.ascent)
     s = np.where(phase == 0, 0.0, s)
     depth = 90.0 - s * (90.0 - depth_b)
-    onset = squat.onset_depth_deg
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.where(wink > 0, (onset - depth) / (onset - depth_b), 0.0)
-    x = np.clip(np.nan_to_num(x), 0.0, 1.0)
-    w = np.where(wink > 0, 1.0 - (1.0 - x) ** 2, 0.0)
-    wink_amt = wink * w
+    w = wink_progress(depth, depth_b, squat.onset_depth_deg, wink)
+    return Schedule(t, rep, phase, s, depth, dorsi * s, lean, w, wink * w)
 
-    a_sh = dorsi * s  # shank inclination
+
+def wink_progress(depth: np.ndarray, depth_bottom: np.ndarray, onset_depth_deg: float, wink: np.ndarray) -> np.ndarray:
+    """How far the wink has progressed (0..1) at thigh angle ``depth`` of a rep whose bottom is
+    ``depth_bottom`` (deg): 0 above the onset, easing out to 1 at the bottom; 0 where ``wink`` is 0."""
+    depth, depth_bottom, wink = np.broadcast_arrays(*(np.asarray(a, float) for a in (depth, depth_bottom, wink)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.where(wink > 0, (onset_depth_deg - depth) / (onset_depth_deg - depth_bottom), 0.0)
+    x = np.clip(np.nan_to_num(x), 0.0, 1.0)
+    return np.where(wink > 0, 1.0 - (1.0 - x) ** 2, 0.0)
+
+
+def pose_at(t: np.ndarray, squat: SquatParams, plans: list[RepPlan]) -> Pose2D:
+    """Evaluate the sagittal pose at arbitrary times ``t`` (s)."""
+    sch = schedule_at(t, squat, plans)
+    t, rep, phase, s, depth, lean, w, wink_amt = (sch.t, sch.rep, sch.phase, sch.s, sch.depth, sch.lean,
+                                                  sch.wink_progress, sch.wink_amt)  # fmt: skip
+    n = t.size
+    H = squat.height_m
+
+    a_sh = sch.shank  # shank inclination
     flex_nat = squat.lumbar_flexion_per_deg * (90.0 - depth)
     share = squat.wink_l5s1_share
     lp_nat, tl_nat = share * flex_nat, (1 - share) * flex_nat
@@ -218,6 +254,13 @@ def pose_at(t: np.ndarray, squat: SquatParams, plans: list[RepPlan]) -> Pose2D:
     return pose
 
 
+def standing_reference(pts: dict[str, np.ndarray], i: int = 0) -> dict[str, float]:
+    """The neutral angles of a body from its standing sagittal points (row ``i``), for :func:`sagittal_angles`."""
+    hip, l5, t12, sh = (np.asarray(pts[k], float)[i] for k in ("hip", "l5s1", "t12l1", "shoulder"))
+    pel = float(_incl(*(l5 - hip)))
+    return {"pelvis": pel, "lumbar_rel": float(_incl(*(t12 - l5))) - pel, "thorax_rel": float(_incl(*(sh - t12))) - pel}
+
+
 _STANDING = {
     "pelvis": float(_incl(*trunk_vectors()[0])),
     "lumbar_rel": LUMBAR_NEUTRAL_DEG - float(_incl(*trunk_vectors()[0])),
@@ -225,8 +268,13 @@ _STANDING = {
 }
 
 
-def sagittal_angles(pts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Angles of ``docs/conventions.md`` from sagittal points (forward, up), in degrees."""
+def sagittal_angles(pts: dict[str, np.ndarray], standing: dict[str, float] | None = None) -> dict[str, np.ndarray]:
+    """Angles of ``docs/conventions.md`` from sagittal points (forward, up), in degrees.
+
+    ``standing`` holds the body's neutral ``pelvis`` inclination and its ``lumbar_rel`` and ``thorax_rel``
+    angles (see :func:`standing_reference`); default: the mannequin's.
+    """
+    ref = _STANDING if standing is None else standing
     hip, knee, ankle = pts["hip"], pts["knee"], pts["ankle"]
     d = knee - hip
     depth = np.degrees(np.arctan2(hip[:, 1] - knee[:, 1], np.abs(d[:, 0])))
@@ -237,9 +285,9 @@ def sagittal_angles(pts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     lum = _incl(*(pts["t12l1"] - pts["l5s1"]).T)
     tho = _incl(*(pts["shoulder"] - pts["t12l1"]).T)
     return {
-        "pelvis_tilt_deg": pel - _STANDING["pelvis"],
-        "lumbar_flexion_deg": (tho - pel) - _STANDING["thorax_rel"],
-        "lumbopelvic_angle_deg": (lum - pel) - _STANDING["lumbar_rel"],
+        "pelvis_tilt_deg": pel - ref["pelvis"],
+        "lumbar_flexion_deg": (tho - pel) - ref["thorax_rel"],
+        "lumbopelvic_angle_deg": (lum - pel) - ref["lumbar_rel"],
         "hip_flexion_deg": thigh_fwd + trunk,
         "knee_flexion_deg": thigh_fwd + shank,
         "depth_deg": depth,
@@ -355,8 +403,20 @@ def compute_truth(squat: SquatParams, camera: CameraParams, seed: int) -> Truth:
     return Truth(frames=frames, reps=reps, pose=pose, plans=plans, duration_s=duration)
 
 
-def rep_truth(squat: SquatParams, plans: list[RepPlan]) -> pd.DataFrame:
-    """Per-rep truth in continuous time (onset solved exactly, not snapped to frames)."""
+def rep_truth(
+    squat: SquatParams,
+    plans: list[RepPlan],
+    angles_at: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None,
+) -> pd.DataFrame:
+    """Per-rep truth in continuous time (onset solved exactly, not snapped to frames).
+
+    ``angles_at(times)`` gives the per-frame angles of a body at those times (default: the mannequin's).
+    """
+    if angles_at is None:
+
+        def angles_at(times: np.ndarray) -> dict[str, np.ndarray]:
+            return pose_at(times, squat, plans).angles
+
     rows = []
     for k, p in enumerate(plans, start=1):
         t_bot = p.bottom_start + 0.5 * p.pause
@@ -368,10 +428,10 @@ def rep_truth(squat: SquatParams, plans: list[RepPlan]) -> pd.DataFrame:
         if p.wink > 0:
             q = (90.0 - squat.onset_depth_deg) / (90.0 - p.depth)
             t_on = p.start + p.descent * math.acos(1.0 - 2.0 * q) / math.pi
-            both = pose_at(np.array([t_on, t_bot]), squat, plans)
-            lp = both.angles["lumbopelvic_angle_deg"]
-            row.update(onset_time_s=t_on, onset_depth_deg=float(both.angles["depth_deg"][0]),
-                       onset_hip_flexion_deg=float(both.angles["hip_flexion_deg"][0]),
+            both = angles_at(np.array([t_on, t_bot]))
+            lp = both["lumbopelvic_angle_deg"]
+            row.update(onset_time_s=t_on, onset_depth_deg=float(both["depth_deg"][0]),
+                       onset_hip_flexion_deg=float(both["hip_flexion_deg"][0]),
                        wink_deg=p.wink, lumbopelvic_rise_deg=float(lp[1] - lp[0]))  # fmt: skip
         rows.append(row)
     return pd.DataFrame(rows, columns=REP_COLUMNS)
