@@ -69,7 +69,7 @@ plt.show()"""),
 
 The posterior edge of PoseLandmarker's segmentation mask, traced perpendicular to the hip–shoulder axis at
 stations from 0.2 trunk-lengths below the hips to the shoulders. Straight lines fitted over the pelvis,
-lumbar and thorax regions give the back angles (see `docs/measurement.md`)."""),
+lumbar and thorax regions give the back angles (see `docs/method.md`)."""),
     ("code", """from buttwink.back_contour import BACK_STATIONS
 
 row = int(np.nanargmin(result.frames["depth_deg"]))

@@ -8,7 +8,7 @@ row of NaN (``detected`` False), never dropped.
 
 In VIDEO mode PoseLandmarker tracks the person between frames and, in the MediaPipe versions we use,
 applies its own light landmark smoothing; our filters downstream are designed with that in mind
-(see docs/measurement.md).
+(see docs/method.md).
 """
 
 from __future__ import annotations
