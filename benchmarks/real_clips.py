@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--videos", type=Path, default=ROOT.parent / "shared" / "videos")
     parser.add_argument("--cache", type=Path, default=None, help="keep and reuse each clip's landmarks here")
     parser.add_argument("--csv", type=Path, default=None, help="also write the table here")
+    parser.add_argument("--wink-signal", default=None, help="Settings.wink_signal (default: the setting's)")
     args = parser.parse_args(argv)
     from buttwink.settings import Settings
 
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.cache:
         args.cache.mkdir(parents=True, exist_ok=True)
-    settings = Settings()
+    settings = Settings().updated(wink_signal=args.wink_signal)
     rows = []
     for clip in clips:
         result, refusal = read_clip(clip, args.cache, settings)

@@ -131,8 +131,11 @@ def relative_to_standing(kin: pd.DataFrame, standing: np.ndarray) -> pd.DataFram
     """Add the back angles relative to the standing posture (docs/conventions.md):
 
     ``pelvis_tilt_deg`` (anterior +), ``lumbar_angle_deg`` (lumbar-region inclination, forward +),
-    ``lumbar_flexion_deg`` (thorax region minus pelvis region, flexion +) and ``lumbopelvic_angle_deg``
-    (lumbar region minus pelvis region, flexion +), each zero at the median standing frame.
+    ``lumbar_flexion_deg`` (thorax region minus pelvis region, flexion +), ``lumbopelvic_angle_deg``
+    (lumbar region minus pelvis region, flexion +) and ``trunk_pelvis_flexion_deg`` (the trunk line from hip
+    to shoulder landmarks minus the pelvis region: the pelvis turned back under the trunk, flexion +; the
+    landmarks' trunk is not moved by arms or a bar on the upper back), each zero at the median standing
+    frame.
     """
     out = kin.copy()
     pelvis, lumbar, thorax = (kin[c].to_numpy(float) for c in ("pelvis_incl_deg", "lumbar_incl_deg",
@@ -142,6 +145,7 @@ def relative_to_standing(kin: pd.DataFrame, standing: np.ndarray) -> pd.DataFram
         "lumbar_angle_deg": lumbar,
         "lumbar_flexion_deg": thorax - pelvis,
         "lumbopelvic_angle_deg": lumbar - pelvis,
+        "trunk_pelvis_flexion_deg": kin["trunk_inclination_deg"].to_numpy(float) - pelvis,
     }
     for name, values in raw.items():
         ref = values[standing & np.isfinite(values)]

@@ -168,11 +168,11 @@ def estimate_clip(
 ANGLE_COLUMNS = (
     "depth_deg", "trunk_inclination_deg", "hip_flexion_deg", "knee_flexion_deg", "ankle_dorsiflexion_deg",
     "pelvis_tilt_deg", "posterior_pelvic_tilt_deg", "lumbar_angle_deg", "lumbar_flexion_deg",
-    "lumbopelvic_angle_deg",
+    "lumbopelvic_angle_deg", "trunk_pelvis_flexion_deg",
 )
 #: The onset detector's signals: the posterior pelvic tilt (minus ``pelvis_tilt_deg``) decides whether a rep
 #: winks and by how much; the spine-to-pelvis flexion, when it agrees, locates where it begins.
-WINK_SIGNAL = "posterior_pelvic_tilt_deg"
+WINK_SIGNAL = "posterior_pelvic_tilt_deg"  # the default of ``Settings.wink_signal``
 ONSET_SIGNAL = "lumbar_flexion_deg"
 
 
@@ -219,6 +219,8 @@ def measure_frames(track: PoseTrack, view: ViewAssessment, settings: Settings) -
     # corner and move it earlier, so it reads the despiked, unfiltered series.
     frames["posterior_pelvic_tilt_deg_despiked"] = -tilt.despiked
     frames[f"{ONSET_SIGNAL}_despiked"] = cleaned[ONSET_SIGNAL].despiked
+    if settings.wink_signal not in ("posterior_pelvic_tilt_deg", ONSET_SIGNAL):
+        frames[f"{settings.wink_signal}_despiked"] = cleaned[settings.wink_signal].despiked
     gaps = depth_clean.long_gaps | tilt.long_gaps
     steps = np.diff(time_s)
     steps = steps[np.isfinite(steps) & (steps > 0)]
@@ -244,7 +246,7 @@ def measure_reps(frames: pd.DataFrame, settings: Settings, view_yaw_deg: float =
     onsets = []
     for rep in reps:
         if rep.status == "ok":
-            onset = detect_onset(time_s, depth, frames[f"{WINK_SIGNAL}_despiked"].to_numpy(float),
+            onset = detect_onset(time_s, depth, frames[f"{settings.wink_signal}_despiked"].to_numpy(float),
                                  frames[f"{ONSET_SIGNAL}_despiked"].to_numpy(float), hip_flexion, rep.start,
                                  rep.bottom, rep.end, threshold_deg=settings.wink_threshold_deg)
             onset.confidence *= view_confidence(view_yaw_deg)
@@ -445,7 +447,7 @@ class Result:
             "reps_with_wink": int(ok["wink"].sum()) if len(ok) else 0,
             "verdict": verdict_text(reps),
             "settings": self.analysis.settings.to_dict(),
-            "wink_signal": WINK_SIGNAL,
+            "wink_signal": self.analysis.settings.wink_signal,
             "onset_signal": ONSET_SIGNAL,
             "timings_s": self.timings_s,
             "versions": {"buttwink": buttwink.__version__, "mediapipe": getattr(mediapipe, "__version__", "?"),

@@ -33,6 +33,7 @@ SIGNAL_NAMES: dict[str, str] = {
     "lumbopelvic_angle_deg": "lumbopelvic flexion",
     "pelvis_tilt_deg": "pelvic tilt (anterior +)",
     "posterior_pelvic_tilt_deg": "posterior pelvic tilt (tuck +)",
+    "trunk_pelvis_flexion_deg": "pelvis under the trunk (tuck +)",
     "lumbar_angle_deg": "lumbar inclination",
     "trunk_inclination_deg": "trunk inclination",
     "hip_flexion_deg": "hip flexion",
@@ -149,7 +150,7 @@ def descent_trend(frames: pd.DataFrame, rep: pd.Series, signal: str | None = Non
 def departure_series(analysis: pipeline.Analysis, signal: str | None = None) -> np.ndarray:
     """Per-frame departure of the wink signal above its rep's descent trend (degrees, tuck +), NaN outside
     the assessed reps: the tuck beyond the rep's own pattern, the quantity the wink threshold applies to."""
-    signal = signal or pipeline.WINK_SIGNAL
+    signal = signal or analysis.settings.wink_signal
     frames = analysis.frames
     out = np.full(len(frames), np.nan)
     y = frames[signal].to_numpy(float) if signal in frames else np.full(len(frames), np.nan)
@@ -582,7 +583,7 @@ def _footer(fig: Figure, track: pipeline.PoseTrack, analysis: pipeline.Analysis,
     sha = str(track.model.get("sha256", ""))[:12]
     # Each rep's fitted models (shapes, onset signals and weights) are in reps.csv's ``model`` column; listed
     # here they ran off the page.
-    line2 = (f"Pose model: {model}" + (f" ({sha})" if sha else "") + f"   Signal: {pipeline.WINK_SIGNAL}"
+    line2 = (f"Pose model: {model}" + (f" ({sha})" if sha else "") + f"   Signal: {analysis.settings.wink_signal}"
              + " (each rep's fits: reps.csv 'model')   Wink threshold: "
              + f"{float(analysis.settings.wink_threshold_deg):.0f}° beyond the descent trend")
     warnings = list(dict.fromkeys([*view.warnings, *analysis.warnings]))
@@ -608,7 +609,7 @@ def render_figure(
     fig = Figure(figsize=FIG_SIZE_IN, dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)
     title = title or Path(str(track.video.get("path", "clip"))).name
-    signal = pipeline.WINK_SIGNAL
+    signal = analysis.settings.wink_signal
     _banner(fig, (0.03, 0.855, 0.94, 0.135), title, analysis)
     ax_depth = fig.add_axes((0.055, 0.50, 0.40, 0.31))
     ax_time = fig.add_axes((0.52, 0.50, 0.41, 0.31))

@@ -34,6 +34,9 @@ RANGES: dict[str, tuple[float, float]] = {
     "min_clip_duration_s": (0.0, 60.0),
 }
 MODEL_VARIANTS = ("lite", "full", "heavy")
+#: The angles the onset detector can read for the tuck (``Settings.wink_signal``): the pelvis region line's
+#: posterior tilt, or the pelvis turned back under the landmarks' trunk line (hip to shoulder).
+WINK_SIGNALS = ("posterior_pelvic_tilt_deg", "trunk_pelvis_flexion_deg")
 
 
 class SettingsError(ValueError):
@@ -67,6 +70,7 @@ class Settings:
     min_rep_duration_s: float = 0.8
     # Onset detector
     wink_threshold_deg: float = 8.0  # departure from the descent trend that counts as a wink
+    wink_signal: str = "posterior_pelvic_tilt_deg"  # the per-frame angle the onset detector reads (WINK_SIGNALS)
     pool_onsets: bool = True  # read each rep's onset depth together with the clip's other reps (a person's onset
     # varies little between reps); False: every rep on its own
     # View checks
@@ -129,6 +133,8 @@ def _check(name: str, value: object, expected: type) -> None:
         raise SettingsError(name, f"setting {name} must be {_type_word(expected)}, got {value!r}")
     if name == "model_variant" and value not in MODEL_VARIANTS:
         raise SettingsError(name, f"setting {name} must be one of {', '.join(MODEL_VARIANTS)}, got {value!r}")
+    if name == "wink_signal" and value not in WINK_SIGNALS:
+        raise SettingsError(name, f"setting {name} must be one of {', '.join(WINK_SIGNALS)}, got {value!r}")
     if name in RANGES:
         low, high = RANGES[name]
         number = float(value)  # type: ignore[arg-type]
