@@ -92,3 +92,35 @@ def test_the_pose_stage_reads_exactly_the_pose_stage_fields(monkeypatch: pytest.
     assert read == set(POSE_STAGE_FIELDS)
     values = Settings(max_height_px=480).pose_stage_values()
     assert values["max_height_px"] == 480 and set(values) == set(POSE_STAGE_FIELDS)
+
+
+def test_wink_signal_is_one_of_the_known_angles(tmp_path: Path) -> None:
+    from buttwink.settings import WINK_SIGNALS
+
+    assert Settings().wink_signal in WINK_SIGNALS
+    assert Settings(wink_signal="trunk_pelvis_flexion_deg").wink_signal == "trunk_pelvis_flexion_deg"
+    with pytest.raises(ValueError, match="wink_signal must be one of"):
+        Settings(wink_signal="knee_flexion_deg")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('wink_signal = "hip_flexion_deg"\n')
+    with pytest.raises(ValueError, match=f"{bad}: setting wink_signal"):
+        Settings.from_toml(bad)
+
+
+def test_trunk_pelvis_flexion_is_the_trunk_line_minus_the_pelvis_line() -> None:
+    """The pelvis turned back under the landmarks' trunk: trunk inclination minus pelvis region inclination,
+    zero at the standing frames (flexion +)."""
+    import pandas as pd
+
+    from buttwink.kinematics import relative_to_standing
+
+    n = 20
+    trunk = np.r_[np.full(5, 2.0), np.linspace(2.0, 40.0, 15)]
+    pelvis = np.r_[np.full(5, 10.0), np.linspace(10.0, 35.0, 15)]  # leans forward less than the trunk: a tuck
+    kin = pd.DataFrame({"trunk_inclination_deg": trunk, "pelvis_incl_deg": pelvis,
+                        "lumbar_incl_deg": np.zeros(n), "thorax_incl_deg": np.zeros(n)})
+    standing = np.r_[np.ones(5, bool), np.zeros(15, bool)]
+    out = relative_to_standing(kin, standing)
+    expected = (trunk - pelvis) - (2.0 - 10.0)
+    assert np.allclose(out["trunk_pelvis_flexion_deg"], expected)
+    assert out["trunk_pelvis_flexion_deg"].iloc[-1] == pytest.approx(38.0 - 25.0)
