@@ -149,9 +149,9 @@ def test_2_the_input_is_never_replaced(tmp_path: Path, clip: Path, landmarks: Pa
     inside = out / "landmarks" / "landmarks.parquet"
     digest = sha(inside)
     res = run("analyze", inside, "--from-landmarks", "-o", out, "--threshold-deg", "12")
-    assert res.exit_code == 1
-    assert "the input is a file of the report it would replace" in error_lines(res.stderr)[0]
+    assert res.exit_code == 0  # another input of that name: a report folder of its own, beside the first
     assert sha(inside) == digest
+    assert len([p for p in out.iterdir() if p.name.startswith("landmarks-")]) == 1
 
 
 def test_3_a_users_files_in_a_report_folder_are_kept(tmp_path: Path, landmarks: Path) -> None:
@@ -649,3 +649,182 @@ def test_15_native_log_lines_stay_off_the_terminal(damaged) -> None:
               if re.match(r"^[IWEF]\d{4} ", line) or re.match(r"^\[\w+ @ 0x", line) or "TfLite" in line]
     assert not native, native
     assert proc.stderr.count("\n") <= 2, proc.stderr  # "using pose model ..." and nothing else
+
+
+# ------------------------------------------------------------------------------------- a second round
+# Found by a second round of bad inputs after the first fixes: each failed before its fix.
+
+
+def test_r2_a_hand_edited_file_list_never_deletes_anything_outside_the_report(tmp_path: Path,
+                                                                                landmarks: Path) -> None:
+    out = tmp_path / "out"
+    assert run("analyze", landmarks, "--from-landmarks", "-o", out).exit_code == 0
+    folder = out / "lm"
+    victim = tmp_path / "v" / "t.txt"
+    victim.parent.mkdir()
+    victim.write_text("mine")
+    (folder / "notes.txt").write_text("mine too")
+    summary = json.loads((folder / "summary.json").read_text())
+    summary["report_files"] += ["../../v/t.txt", str(victim), "notes.txt"]
+    (folder / "summary.json").write_text(json.dumps(summary))
+    assert run("analyze", landmarks, "--from-landmarks", "-o", out, "--threshold-deg", "9").exit_code == 0
+    assert victim.read_text() == "mine" and (folder / "notes.txt").read_text() == "mine too"
+
+
+def test_r2_a_users_hidden_folder_named_like_a_temporary_is_kept(tmp_path: Path, landmarks: Path) -> None:
+    out = tmp_path / "out"
+    mine = out / ".my.projects.tmp"
+    (mine / "report.png").mkdir(parents=True)
+    (mine / "report.png" / "thesis.txt").write_text("mine")
+    empty = out / ".holiday.12345678.old"
+    empty.mkdir()
+    assert run("analyze", landmarks, "--from-landmarks", "-o", out).exit_code == 0
+    assert (mine / "report.png" / "thesis.txt").read_text() == "mine" and empty.is_dir()
+
+
+def test_r2_a_users_summary_csv_and_index_html_are_never_overwritten(tmp_path: Path, clip: Path) -> None:
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    shutil.copy(clip, inbox / "squat.mp4")
+    out.mkdir()
+    for name in ("summary.csv", "index.html"):
+        (out / name).write_text(f"my own {name}")
+        res = run("batch", inbox, "-o", out, "--jobs", "1")
+        assert res.exit_code != 0
+        assert f"{out / name}: a file buttwink did not write" in error_lines(res.stderr)[0]
+        assert (out / name).read_text() == f"my own {name}"
+        (out / name).unlink()
+
+
+def test_r2_the_batch_lock_never_follows_a_link(tmp_path: Path, clip: Path) -> None:
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    shutil.copy(clip, inbox / "squat.mp4")
+    out.mkdir()
+    precious = tmp_path / "precious.txt"
+    precious.write_text("do not truncate")
+    (out / ".buttwink-batch.lock").symlink_to(precious)
+    res = run("batch", inbox, "-o", out, "--jobs", "1")
+    assert res.exit_code != 0 and "not buttwink's lock file" in error_lines(res.stderr)[0]
+    assert precious.read_text() == "do not truncate"
+
+
+def test_r2_pose_never_overwrites_its_input_or_a_stranger(tmp_path: Path, clip: Path) -> None:
+    video = Path(shutil.copy(clip, tmp_path / "v.mp4"))
+    digest = sha(video)
+    for target in (video, tmp_path / "notes.parquet", tmp_path / "folder.parquet"):
+        if target.name == "notes.parquet":
+            target.write_text("my notes")
+        if target.name == "folder.parquet":
+            target.mkdir()
+        res = run("pose", video, "-o", target)
+        assert res.exit_code == 2, res.output
+        assert "nothing was changed" in error_lines(res.stderr)[0] or "must end in" in error_lines(res.stderr)[0]
+    assert sha(video) == digest and (tmp_path / "notes.parquet").read_text() == "my notes"
+    res = run("pose", video, "-o", tmp_path / "x.parquet", "--max-height", "-10")
+    assert res.exit_code == 2 and "--max-height must be between" in error_lines(res.stderr)[0]
+
+
+def test_r2_synth_never_overwrites_a_users_files(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "video.mp4").write_text("wedding video")
+    res = run("synth", folder, "--reps", "1", "--width", "160", "--height", "120")
+    assert res.exit_code == 2 and "a render did not write" in error_lines(res.stderr)[0]
+    assert (folder / "video.mp4").read_text() == "wedding video"
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    res = run("synth", afile)
+    assert res.exit_code == 2 and "exists and is not a folder" in error_lines(res.stderr)[0]
+    res = run("synth", tmp_path / "new", "--fps", "nan")
+    assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_r2_a_clip_from_elsewhere_with_the_same_name_gets_its_own_report(tmp_path: Path, landmarks: Path) -> None:
+    out = tmp_path / "out"
+    first = tmp_path / "a" / "lm.parquet"
+    second = tmp_path / "b" / "lm.parquet"
+    for path in (first, second):
+        path.parent.mkdir()
+        shutil.copy(landmarks, path)
+    assert run("analyze", first, "--from-landmarks", "-o", out).exit_code == 0
+    stamp = (out / "lm" / "summary.json").read_text()
+    assert run("analyze", second, "--from-landmarks", "-o", out).exit_code == 0
+    assert (out / "lm" / "summary.json").read_text() == stamp  # the first clip's report is untouched
+    others = [p for p in out.iterdir() if p.name.startswith("lm-")]
+    assert len(others) == 1 and json.loads((others[0] / "summary.json").read_text())["clip_path"] == str(
+        second.resolve())
+
+
+def test_r2_names_that_are_not_utf8_neither_crash_nor_stop_a_batch(tmp_path: Path, clip: Path) -> None:
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    odd = Path(os.fsdecode(os.path.join(os.fsencode(inbox), b"bad\xff.mp4")))
+    shutil.copy(clip, odd)
+    proc = subprocess.run([str(BUTTWINK), "analyze", str(odd), "-o", str(tmp_path / "one")], capture_output=True,
+                          text=True, errors="replace", timeout=300, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr  # was a segmentation fault in OpenCV
+    (inbox / "summary.csv.mp4").write_bytes(clip.read_bytes())  # a clip named like the batch's own files
+    res = run("batch", inbox, "-o", tmp_path / "out", "--jobs", "1")
+    assert res.exit_code == 0, res.output
+    rows = summary_rows(tmp_path / "out")
+    assert len(rows) == 2 and all(r["status"] == "ok" for r in rows)
+    assert (tmp_path / "out" / "summary.csv").is_file() and (tmp_path / "out" / "summary.csv_clip").is_dir()
+
+
+def test_r2_batch_into_its_own_source_folder_finds_the_clips(tmp_path: Path, clip: Path) -> None:
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(clip, videos / "squat.mp4")
+    assert run("batch", videos, "-o", videos, "--jobs", "1").exit_code == 0
+    res = run("batch", videos, "-o", videos, "--jobs", "1", "--overlay")
+    assert res.exit_code == 0, res.output
+    assert [r["clip"] for r in summary_rows(videos)] == [str(videos / "squat.mp4")]  # not its own overlay.mp4
+
+
+def test_r2_a_report_missing_files_is_redone_not_skipped(tmp_path: Path, clip: Path) -> None:
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    shutil.copy(clip, inbox / "squat.mp4")
+    assert run("batch", inbox, "-o", out, "--jobs", "1").exit_code == 0
+    (out / "squat" / "report.png").unlink()
+    assert run("batch", inbox, "-o", out, "--jobs", "1").exit_code == 0
+    [row] = summary_rows(out)
+    assert row["status"] == "ok" and "report.png" in row["reason"] and (out / "squat" / "report.png").is_file()
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+    ("wink_threshold_deg = 30\n[analysis]\ncutoff_hz = 3\n", "both at the top level"),
+])
+def test_r2_odd_settings_files(tmp_path: Path, landmarks: Path, text: str, message: str) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(text)
+    res = run("analyze", landmarks, "--from-landmarks", "-o", tmp_path / "o", "--config", config)
+    assert res.exit_code == 2 and message in error_lines(res.stderr)[0]
+
+
+def test_r2_landmarks_with_bad_metadata_get_a_reason(tmp_path: Path, landmarks: Path) -> None:
+    table = pd.read_parquet(landmarks)
+    bad = tmp_path / "x.csv"
+    table.to_csv(bad, index=False)
+    (tmp_path / "x.csv.json").write_text('{"video": 5}')
+    no_sidecar = tmp_path / "y.csv"
+    table.to_csv(no_sidecar, index=False)
+    res = run("analyze", bad, no_sidecar, "--from-landmarks", "-o", tmp_path / "o")
+    lines = error_lines(res.stderr)
+    assert res.exit_code == 1 and len(lines) == 2 and "Traceback" not in res.output
+    assert "video or model entry is not a JSON object" in lines[0]
+    assert ".csv.json" in lines[1] and "missing" in lines[1]
+
+
+def test_r2_repeated_frames_are_not_a_jumping_back_edge(tmp_path: Path, clip: Path, ffmpeg: str) -> None:
+    """The clip at 4x its frame rate by repeating frames: the back edge moves in one frame of four, which is no
+    jump over 1/30 s."""
+    fast = tmp_path / "fast.mp4"
+    subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-i", str(clip), "-vf", "fps=60", "-c:v", "mpeg4", "-q:v",
+                    "3", str(fast)], check=True)
+    res = run("analyze", fast, "-o", tmp_path / "o")
+    assert res.exit_code == 0, res.output
+    reps = pd.read_csv(tmp_path / "o" / "fast" / "reps.csv")
+    assert not reps["reason"].astype(str).str.contains("back edge jumps").any()

@@ -3,8 +3,10 @@ new file should get."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -35,7 +37,9 @@ def atomic_write_text(path: Path | str, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        # backslashreplace: a file name that is not valid UTF-8 (surrogate-escaped by Python) is written as
+        # \udcff instead of failing the whole file.
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as fh:
             fh.write(text)
         os.chmod(tmp, new_mode())
         os.replace(tmp, path)
@@ -43,3 +47,20 @@ def atomic_write_text(path: Path | str, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+@contextlib.contextmanager
+def native_path(path: Path | str) -> Iterator[str]:
+    """A path string that native libraries (OpenCV, FFmpeg) can open: ``path`` itself when its name is valid
+    UTF-8, else a temporary symbolic link to it with a plain name (OpenCV crashes on such a string). The link
+    is removed on exit; a file opened through it stays open."""
+    text = os.fspath(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        with tempfile.TemporaryDirectory(prefix="buttwink-link-") as folder:
+            link = Path(folder) / ("clip" + "".join(c for c in Path(text).suffix if c.isascii()))
+            os.symlink(os.path.abspath(text), link)
+            yield str(link)
+        return
+    yield text

@@ -88,22 +88,27 @@ class ClipJob:
 def find_clips(source: Path, exclude: Path | None = None) -> list[Path]:
     """Videos under a folder (recursively, by extension, sorted), or the lines of a list file.
 
-    Hidden files and folders are skipped, and so is ``exclude`` (the batch's own output folder, when it
-    lies inside the source: its overlay.mp4 files are not new clips)."""
+    Hidden files and folders are skipped, and so are the report folders buttwink wrote in ``exclude`` (the
+    batch's output folder, when it lies inside the source or is the source: its overlay.mp4 files are not
+    new clips, but the user's videos beside them are)."""
+    from buttwink.report import is_buttwink_folder
+
     if not source.exists():
         raise FileNotFoundError(f"{source}: not found")
     if source.is_dir():
-        skip = exclude.resolve() if exclude is not None else None
+        reports = []
+        if exclude is not None and exclude.is_dir():
+            reports = [d.resolve() for d in exclude.iterdir() if d.is_dir() and is_buttwink_folder(d)]
         return sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS
                       and not any(part.startswith(".") for part in p.relative_to(source).parts)
-                      and not (skip is not None and p.resolve().is_relative_to(skip)))
+                      and not any(p.resolve().is_relative_to(r) for r in reports))
     ask = "batch takes a folder of videos or a text file listing one video path per line"
     if source.suffix.lower() in VIDEO_EXTENSIONS:
         raise ValueError(f"{source}: is a video; {ask} (for one clip: buttwink analyze {source} -o OUTDIR)")
     if not source.is_file():
         raise ValueError(f"{source}: not a regular file; {ask}")
     try:
-        lines = source.read_text(encoding="utf-8").splitlines()
+        lines = source.read_text(encoding="utf-8-sig").splitlines()  # a BOM (Windows Notepad) is not a path
     except UnicodeDecodeError:
         raise ValueError(f"{source}: not a text file (a video or other binary?); {ask}") from None
     base = source.parent
@@ -130,7 +135,7 @@ def process_clip(job: ClipJob) -> dict[str, object]:
     try:
         check_report_target(job.outdir, job.name, overlay=job.overlay, inputs=[clip])
         if not job.force and is_complete(report_dir):
-            summary = read_summary(report_dir) or {}
+            summary = {**(read_summary(report_dir) or {}), "_folder": str(report_dir)}
             why = redo_reason(summary, clip, job.settings, job.overlay)
             if why is None:
                 row.update(_summary_fields(summary), status="skipped", reason="already done (use --force to redo)")
@@ -140,7 +145,7 @@ def process_clip(job: ClipJob) -> dict[str, object]:
 
         settings = Settings(**job.settings)  # type: ignore[arg-type]
         result = analyze(clip, settings, models_dir=job.models_dir)
-        write_report(result, job.outdir, name=job.name, overlay=job.overlay)
+        write_report(result, job.outdir, name=job.name, overlay=job.overlay, source=clip)
         row.update(_summary_fields(result.summary()), status="ok", reason=note)
     except Exception as exc:  # isolate every clip: one bad file never stops the batch
         row["reason"] = one_line(exc, clip)
@@ -153,6 +158,7 @@ def redo_reason(summary: dict[str, object], clip: Path, settings: dict[str, obje
 
     Redone when the clip's content (SHA-256) differs from the one the report was made from, when any setting
     differs, or when an overlay is asked for and the report has none."""
+    from buttwink.report import REPORT_FILES
     from buttwink.video import content_sha256
 
     old_settings = summary.get("settings")
@@ -164,6 +170,11 @@ def redo_reason(summary: dict[str, object], clip: Path, settings: dict[str, obje
     files = summary.get("report_files")
     if overlay and not (isinstance(files, list) and "overlay.mp4" in files):
         return "an overlay is asked for"
+    report_dir = Path(str(summary.get("_folder", "")))
+    if isinstance(files, list) and summary.get("_folder"):
+        missing = [str(n) for n in files if str(n) in REPORT_FILES and not (report_dir / str(n)).is_file()]
+        if missing:
+            return f"report file(s) missing: {', '.join(missing)}"
     video = summary.get("video")
     old_hash = video.get("sha256") if isinstance(video, dict) else None
     if not old_hash:
@@ -373,14 +384,17 @@ def _output_lock(outdir: Path) -> Iterator[None]:
         yield
         return
     path = outdir / LOCK_NAME
-    with open(path, "a+", encoding="utf-8") as fh:
+    if os.path.lexists(path) and (path.is_symlink() or not path.is_file()):
+        raise BatchBusyError(f"{path}: not buttwink's lock file (a link or not a regular file); nothing was "
+                             "changed (remove it, then rerun)")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(fd, "r+", encoding="utf-8") as fh:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            fh.seek(0)
-            holder = fh.read().strip() or "?"
-            raise BatchBusyError(f"{outdir}: another batch (process {holder}) is writing into this folder; wait for "
-                            "it to finish or stop it") from None
+            holder = fh.read(32).strip() or "?"
+            raise BatchBusyError(f"{outdir}: another batch (process {holder}) is writing into this folder; wait "
+                                 "for it to finish or stop it") from None
         fh.seek(0)
         fh.truncate()
         fh.write(str(os.getpid()))
@@ -389,6 +403,49 @@ def _output_lock(outdir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+class BatchOutputError(OSError):
+    """The batch's own files (summary.csv, index.html) exist in the output folder but buttwink did not
+    write them."""
+
+
+def check_batch_files(outdir: Path) -> None:
+    """Refuse to start when ``summary.csv`` or ``index.html`` in ``outdir`` are someone else's files (a
+    batch rewrites both after every clip)."""
+    header = ",".join(SUMMARY_COLUMNS)
+    for name, ours in (("summary.csv", lambda text: text.splitlines()[:1] == [header]),
+                       ("index.html", lambda text: "<title>buttwink batch</title>" in text)):
+        path = outdir / name
+        if not os.path.lexists(path):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")[:200_000] if path.is_file() else None
+        except OSError:
+            text = None
+        if path.is_symlink() or text is None or not ours(text):
+            raise BatchOutputError(f"{path}: a file buttwink did not write is where the batch writes its {name}; "
+                                   "nothing was changed (move it, or choose another -o)")
+
+
+def previous_rows(outdir: Path, clips: Iterable[Path]) -> list[dict[str, object]]:
+    """Rows of an earlier batch's summary.csv in ``outdir`` for clips not in this batch whose report folder is
+    still there: a batch over another source folder into the same output folder keeps listing them."""
+    path = outdir / "summary.csv"
+    if not path.is_file():
+        return []
+    current = {str(c) for c in clips}
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        rows = [dict(row) for row in csv.DictReader(fh)]
+    kept = []
+    for row in rows:
+        clip, report = str(row.get("clip", "")), str(row.get("report", ""))
+        if clip.startswith("'"):  # escaped against formula injection when written; the real name follows
+            clip = clip[1:]
+        if clip in current or not report or "/" in report or not (outdir / report / "summary.json").is_file():
+            continue
+        kept.append({**row, "clip": clip})
+    return kept
 
 
 def run_batch(
@@ -416,11 +473,13 @@ def run_batch(
     if not os.access(outdir, os.W_OK):
         raise PermissionError(f"{outdir}: output folder is not writable")
     clip_list = list(dict.fromkeys(Path(c) for c in clips))  # a clip listed twice is done once
+    check_batch_files(outdir)
     with _output_lock(outdir):
         remove_stale_temporaries(outdir)
         # Provision the model once, before any worker starts, so workers never race to build it.
         model = ensure_model(settings.model_variant, models_dir)
-        names = unique_names(clip_list)
+        names = unique_names(clip_list, outdir)
+        earlier = previous_rows(outdir, clip_list)
         batch_jobs = [ClipJob(str(c), str(outdir), names[c], settings.to_dict(), force, overlay,
                               str(model.path.parent)) for c in clip_list]
         rows: list[dict[str, object]] = []
@@ -430,8 +489,8 @@ def run_batch(
             with _stop_on_signals():
                 for row in runner:
                     rows.append(row)
-                    write_summary(rows, outdir)
-                    write_index(rows, outdir)
+                    write_summary(earlier + rows, outdir)
+                    write_index(earlier + rows, outdir)
                     if on_row:
                         on_row(row)
         except (KeyboardInterrupt, BatchStop) as stop:
@@ -443,9 +502,9 @@ def run_batch(
                 if job.clip not in done:
                     rows.append({"clip": job.clip, "report": job.name, "status": "cancelled",
                                  "reason": f"not done: the batch was stopped by {how}"})
-            write_summary(rows, outdir)
-            write_index(rows, outdir)
+            write_summary(earlier + rows, outdir)
+            write_index(earlier + rows, outdir)
             raise BatchCancelled(how, int(signum), rows, outdir) from None
-        write_summary(rows, outdir)
-        write_index(rows, outdir)
+        write_summary(earlier + rows, outdir)
+        write_index(earlier + rows, outdir)
     return rows

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -73,19 +76,54 @@ def pose(
     """Run only the pose stage and write the landmarks file."""
     from buttwink.models import ModelError
     from buttwink.pipeline import estimate_clip
+    from buttwink.pose import LandmarksError, load_landmarks
+    from buttwink.settings import SettingsError
     from buttwink.video import VideoError
 
     try:
+        Settings(max_height_px=max_height)
+    except SettingsError as exc:
+        raise _fail(f"--max-height must {str(exc).split(' must ', 1)[-1].replace(', got', ' (got')})", 2) from None
+    if output.suffix.lower() not in (".parquet", ".csv"):
+        raise _fail(f"{output}: the landmarks file must end in .parquet or .csv", 2)
+    if os.path.lexists(output):
+        if output.is_dir() or output.is_symlink() or output.resolve() == video.resolve():
+            raise _fail(f"{output}: exists and is not a landmarks file; nothing was changed", 2)
+        try:
+            load_landmarks(output)
+        except LandmarksError:
+            raise _fail(f"{output}: exists and is not a landmarks file buttwink wrote; nothing was changed "
+                        "(choose another -o)", 2) from None
+    try:
         track = estimate_clip(video, max_height=max_height, with_contour=masks, models_dir=models_dir)
         track.save(output)
-    except (VideoError, ModelError) as exc:
+    except (VideoError, ModelError, OSError) as exc:
         raise _fail(str(exc)) from None
     detected = int(track.table["detected"].sum())
     typer.echo(f"{video}: {detected}/{len(track.table)} frames with a person -> {output}")
 
 
-def main() -> None:  # pragma: no cover - entry point helper
-    sys.exit(app())
+def main() -> None:
+    """The ``buttwink`` console entry point: the typer app, with Ctrl-C before a command has started (while
+    it imports) and an unwritable standard output ending in one line, not a traceback."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        _safe_stderr("error: stopped by Ctrl-C")
+        sys.exit(130)
+    except BrokenPipeError:  # `buttwink ... | head`: the reader left; nothing more to say
+        sys.exit(1)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EIO, errno.EPIPE):
+            _safe_stderr(f"error: cannot write the output ({exc.strerror})")
+            sys.exit(1)
+        raise
+
+
+def _safe_stderr(text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
 
 
 #: The command-line flag of each setting that has one (errors name the flag the user typed).
@@ -175,7 +213,7 @@ def analyze(
         except ModelError as exc:
             raise _fail(str(exc)) from None
         typer.echo(f"using {model.describe()}", err=True)
-    names = unique_names(clips)
+    names = unique_names(clips, outdir)
     failures = 0
     done = 0
     for clip in clips:
@@ -186,7 +224,7 @@ def analyze(
             else:
                 with _ProgressBar(clip) as progress:
                     result = analyze_clip(clip, settings, models_dir=models_dir, progress=progress)
-            folder = write_report(result, outdir, name=names[clip], overlay=overlay)
+            folder = write_report(result, outdir, name=names[clip], overlay=overlay, source=clip)
         except KeyboardInterrupt:
             raise _fail(f"stopped by Ctrl-C: {done} of {len(clips)} clip(s) done; the clip being analysed "
                         "was not written", 130) from None

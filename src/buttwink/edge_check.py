@@ -33,8 +33,9 @@ LOWER_BACK = (PELVIS_REGION[0] - 1e-9 <= BACK_STATIONS) & (LUMBAR_REGION[1] + 1e
 
 def edge_jumps(table: pd.DataFrame, near_side: str, fps: float) -> np.ndarray:
     """Per frame: True where the lower back's traced edge moved, relative to the near-side hip, by more than
-    :data:`JUMP_TRUNK_FRACTION` trunk lengths since the previous frame (per 1/30 s). The first frame and
-    frames without an edge are False."""
+    :data:`JUMP_TRUNK_FRACTION` trunk lengths in 1/30 s (since the frame about 1/30 s earlier; at 30 fps or
+    less, since the previous frame, scaled to 1/30 s). The first frames and frames without an edge are
+    False."""
     n = len(table)
     out = np.zeros(n, bool)
     if n < 2:
@@ -47,11 +48,16 @@ def edge_jumps(table: pd.DataFrame, near_side: str, fps: float) -> np.ndarray:
         return out
     trunk = float(np.median(lengths))
     edge = back_contour_points(table)[:, LOWER_BACK] - hip[:, None, :]
-    step = np.linalg.norm(np.diff(edge, axis=0), axis=2) / trunk  # (n - 1, stations)
+    # Compared over about 1/30 s: at a high frame rate (or with frames repeated to reach it) the motion of a
+    # 30 fps frame lands in one of several frames, which is no jump.
+    lag = max(1, int(round(fps / 30.0))) if fps > 0 else 1
+    if n <= lag:
+        return out
+    step = np.linalg.norm(edge[lag:] - edge[:-lag], axis=2) / trunk  # (n - lag, stations)
     with np.errstate(invalid="ignore"):
         worst = np.nanmax(np.where(np.isfinite(step), step, -np.inf), axis=1)
-    per_30fps = worst * (fps / 30.0) if fps > 0 else worst
-    out[1:] = np.isfinite(per_30fps) & (per_30fps > JUMP_TRUNK_FRACTION)
+    per_30fps = worst * (fps / lag / 30.0) if fps > 0 else worst
+    out[lag:] = np.isfinite(per_30fps) & (per_30fps > JUMP_TRUNK_FRACTION)
     return out
 
 

@@ -313,7 +313,15 @@ def ensure_model(
         raise ModelError(f"unknown model variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     offline = _offline_default() if offline is None else offline
     target = Path(models_dir) if models_dir is not None else default_models_dir()
+    if os.path.lexists(target) and not target.is_dir():
+        raise ModelError(f"{target}: the models folder is not a folder")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(f"{target}: cannot make the models folder ({exc.strerror or exc})") from None
     path = target / model_filename(variant)
+    if os.path.lexists(path) and not path.is_file():
+        raise ModelError(f"{path}: not a regular file where the pose model goes")
     found = verify_model(path, variant)
     if found:
         return found

@@ -34,7 +34,7 @@ from buttwink.reps import Rep, segment_reps, split_non_squats
 from buttwink.settings import Settings
 from buttwink.smoothing import CleanedSeries, clean_series
 from buttwink.stretches import Stretch, describe_left_out, find_stretches
-from buttwink.video import DecodeStats, VideoInfo, content_sha256, iter_frames, probe_video
+from buttwink.video import DecodeStats, VideoError, VideoInfo, content_sha256, iter_frames, probe_video
 from buttwink.view import ViewAssessment, assess_view, view_confidence
 
 _IDX = {name: i for i, name in enumerate(LANDMARK_NAMES)}
@@ -130,6 +130,7 @@ def estimate_clip(
     ``progress(done, total)`` is called after each frame when given.
     """
     info: VideoInfo = probe_video(video, max_height)
+    content_before = content_sha256(info.path)
     model = model or ensure_model(variant, models_dir)
     options = replace(pose_options or PoseOptions(), with_masks=with_contour)
     poses: list[PoseFrame] = []
@@ -156,6 +157,9 @@ def estimate_clip(
     video_meta.update(decoding.as_dict())
     video_meta["frames_decoded"] = len(table)
     video_meta["sha256"] = content_sha256(info.path)
+    if video_meta["sha256"] != content_before:
+        raise VideoError(info.path, "the file changed while it was being analysed (copied over?); analyse it "
+                                    "again once it is complete")
     people = count_people(samples, model, max_people=2) if samples else []
     return PoseTrack(table, video_meta, model.as_dict(), {"with_contour": with_contour,
                                                           "landmark_fields": list(LANDMARK_FIELDS),

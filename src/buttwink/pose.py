@@ -282,4 +282,13 @@ def load_landmarks(path: Path | str) -> tuple[pd.DataFrame, dict[str, object]]:
         raise LandmarksError(path, f"{what}: missing column(s) {shown}")
     if table.empty:
         raise LandmarksError(path, "the landmarks file has no frames")
+    video = meta.get("video", {})
+    if not isinstance(video, dict) or not isinstance(meta.get("model", {}), dict):
+        raise LandmarksError(path, f"{what}: its metadata's video or model entry is not a JSON object")
+    for key in ("width", "height", "fps"):
+        value = video.get(key)
+        if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
+            source = "the .csv.json beside it" if path.suffix.lower() == ".csv" else "its metadata"
+            raise LandmarksError(path, f"the clip's {key} is missing from {source} (a landmarks CSV needs the "
+                                       ".csv.json that buttwink writes beside it)")
     return table, meta

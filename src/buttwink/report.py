@@ -55,6 +55,8 @@ REP_COLUMNS = (
 #: Every file a report folder can hold that buttwink writes (``summary.json`` lists the ones a report has).
 REPORT_FILES = ("landmarks.parquet", "frames.csv", "reps.csv", "keypoints.trc", "angles.mot", "report.png",
                 "evidence.png", "overlay.mp4", "summary.json")
+#: Names a report folder never takes: the files a batch writes beside its report folders.
+RESERVED_NAMES = frozenset({"summary.csv", "index.html", ".buttwink-batch.lock"})
 #: What buttwink writes into ``summary.json`` to mark a folder as its own.
 WRITTEN_BY = "buttwink"
 #: Longest report folder name, in bytes of UTF-8 (file systems allow 255; the temporary name adds about 30).
@@ -79,21 +81,44 @@ def safe_name(clip: Path | str) -> str:
     :data:`MAX_NAME_BYTES` bytes."""
     stem = Path(str(clip)).stem
     name = re.sub(r"[^\w.\-]+", "_", stem, flags=re.UNICODE).strip("._")
-    return cut_to_bytes(name, MAX_NAME_BYTES).rstrip("._") or "clip"
+    name = cut_to_bytes(name, MAX_NAME_BYTES).rstrip("._") or "clip"
+    if name.casefold() in RESERVED_NAMES:  # a batch's own files live beside the report folders
+        name = f"{name}_clip"
+    return name
 
 
-def unique_names(clips: list[Path]) -> dict[Path, str]:
+def _path_digest(clip: Path) -> str:
+    return hashlib.sha1(os.fsencode(clip.resolve())).hexdigest()[:6]
+
+
+def unique_names(clips: list[Path], outdir: Path | str | None = None) -> dict[Path, str]:
     """Folder names for many clips; clips whose names collide get a short hash of their full path appended.
-    Names are compared ignoring case, as macOS and Windows file systems do."""
+    Names are compared ignoring case, as macOS and Windows file systems do. With ``outdir``, a name whose
+    folder there holds another clip's report (an earlier run on a clip of the same name from elsewhere) also
+    gets the hash, so one clip's report never replaces another's."""
     names = {clip: safe_name(clip) for clip in clips}
     counts: dict[str, int] = {}
     for name in names.values():
         counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
     for clip, name in names.items():
-        if counts[name.casefold()] > 1:
-            digest = hashlib.sha1(str(clip.resolve()).encode()).hexdigest()[:6]
-            names[clip] = f"{name}-{digest}"
+        taken = outdir is not None and _holds_another_clip(Path(outdir) / name, clip)
+        if counts[name.casefold()] > 1 or taken:
+            names[clip] = f"{name}-{_path_digest(clip)}"
     return names
+
+
+def _holds_another_clip(folder: Path, clip: Path) -> bool:
+    """True when ``folder`` is a buttwink report of a clip at another path than ``clip``."""
+    if not is_buttwink_folder(folder):
+        return False
+    summary = read_summary(folder) or {}
+    recorded = summary.get("clip_path") or summary.get("clip")
+    if not isinstance(recorded, str):
+        return False
+    try:
+        return Path(recorded).resolve() != Path(clip).resolve()
+    except (OSError, ValueError):
+        return True
 
 
 def read_summary(report_dir: Path) -> dict[str, object] | None:
@@ -128,8 +153,11 @@ def is_complete(report_dir: Path) -> bool:
 
 
 def _our_files(summary: dict[str, object] | None) -> set[str]:
+    """The report files a summary lists, kept only where they are names buttwink writes (a hand-edited list
+    naming ``../x`` or a user's file must not make buttwink replace or delete it)."""
     listed = summary.get("report_files") if summary else None
-    return {str(n) for n in listed} if isinstance(listed, list) else set(REPORT_FILES)
+    names = {str(n) for n in listed} if isinstance(listed, list) else set(REPORT_FILES)
+    return names & set(REPORT_FILES)
 
 
 def report_files_for(overlay: bool) -> set[str]:
@@ -168,6 +196,11 @@ def check_report_target(outdir: Path | str, name: str, *, overlay: bool = False,
         if entry.name not in ours and entry.name in new:
             raise ReportFolderError(f"{entry}: a file buttwink did not write has the name of a report file; "
                                     "nothing was changed (move it away, then rerun)")
+        if entry.name in ours | new and (entry.is_symlink() or not entry.is_file()):
+            raise ReportFolderError(f"{entry}: not a regular file where the report writes one; nothing was "
+                                    "changed (move it away, then rerun)")
+    if not os.access(final, os.W_OK | os.X_OK):
+        raise ReportFolderError(f"{final}: the report folder is not writable; nothing was changed")
     resolved_final = final.resolve()
     for clip in inputs:
         clip_path = Path(clip).resolve()
@@ -235,8 +268,14 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _only_report_files(folder: Path) -> bool:
-    return all(entry.name in REPORT_FILES or (entry.name.startswith(".") and entry.name.endswith(".tmp"))
-               for entry in folder.iterdir())
+    """True when ``folder`` holds at least one report file and nothing else but report files and their
+    partial temporaries, all regular files (a user's folder that happens to be named like a temporary, or
+    holds a folder named ``report.png``, is not)."""
+    entries = list(folder.iterdir())
+    plain = all(entry.is_file() and not entry.is_symlink() and (
+        entry.name in REPORT_FILES or (entry.name.startswith(".") and entry.name.endswith(".tmp")))
+        for entry in entries)
+    return plain and any(entry.name in REPORT_FILES for entry in entries)
 
 
 def remove_stale_temporaries(outdir: Path | str) -> list[Path]:
@@ -327,17 +366,20 @@ def write_report(
     name: str | None = None,
     png: bool = True,
     overlay: bool = False,
+    source: Path | str | None = None,
 ) -> Path:
     """Write the clip's report folder ``outdir/<name>`` and return its path (see the module for the promises).
 
-    Raises :class:`ReportFolderError` (nothing written) when the path holds anything buttwink did not write,
-    and ``ValueError`` for a name that would leave ``outdir``.
+    ``source`` is the input the report was made from (the video, or the landmarks file of a rerun; default
+    the result's clip): summary.json records it (``clip_path``) so that another input of the same name never
+    takes this folder over. Raises :class:`ReportFolderError` (nothing written) when the path holds anything
+    buttwink did not write, and ``ValueError`` for a name that would leave ``outdir``.
     """
     outdir = Path(outdir)
     name = name or safe_name(result.clip)
     check_report_target(outdir, name, overlay=overlay)  # a name that leaves outdir fails before mkdir
     outdir.mkdir(parents=True, exist_ok=True)
-    final = check_report_target(outdir, name, overlay=overlay, inputs=[result.clip])
+    final = check_report_target(outdir, name, overlay=overlay, inputs=[result.clip, *([source] if source else [])])
     tmp = _temporary_folder(outdir, final.name)
     try:
         result.track.save(tmp / "landmarks.parquet")
@@ -350,6 +392,7 @@ def write_report(
             _write_overlay(result, tmp / "overlay.mp4")
         summary = result.summary()
         summary["written_by"] = WRITTEN_BY
+        summary["clip_path"] = os.fsdecode(Path(source or result.clip).resolve())  # whose report this is
         summary["report_files"] = [*sorted(p.name for p in tmp.iterdir()), "summary.json"]
         text = json.dumps(json_ready(summary), indent=2, default=_json_default, allow_nan=False)
         (tmp / "summary.json").write_text(text, encoding="utf-8")

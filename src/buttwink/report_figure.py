@@ -52,6 +52,12 @@ GREY = "#7f7f7f"
 REP_COLORS = ("#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#2ca02c")
 
 
+def printable(text: str) -> str:
+    """``text`` with anything that is not valid Unicode (a file name's undecodable bytes) shown as ``\\x..``
+    escapes, so a font can draw it."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def signal_name(column: str) -> str:
     """Human name of a per-frame angle column."""
     return SIGNAL_NAMES.get(column, column.removesuffix("_deg").replace("_", " "))
@@ -574,7 +580,7 @@ def _footer(fig: Figure, track: pipeline.PoseTrack, analysis: pipeline.Analysis,
     view = analysis.view
     yaw = _f(view.view_yaw_deg)
     yaw_txt = f"{yaw:.0f}° off side view" if np.isfinite(yaw) else "view angle unknown"
-    clip = Path(str(track.video.get("path", title))).name or title
+    clip = printable(Path(str(track.video.get("path", title))).name or title)
     fps = _f(track.video.get("fps"))
     size = f"{track.video.get('width', '?')}x{track.video.get('height', '?')}"
     line1 = (f"Clip: {clip}   ({size} px analysed" + (f", {fps:.0f} fps" if np.isfinite(fps) else "") + ")"
@@ -608,7 +614,7 @@ def render_figure(
     :func:`collect_evidence`'s list (the lower-back crops); without it the bottom band shows two stills."""
     fig = Figure(figsize=FIG_SIZE_IN, dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)
-    title = title or Path(str(track.video.get("path", "clip"))).name
+    title = printable(title or Path(str(track.video.get("path", "clip"))).name)
     signal = analysis.settings.wink_signal
     _banner(fig, (0.03, 0.855, 0.94, 0.135), title, analysis)
     ax_depth = fig.add_axes((0.055, 0.50, 0.40, 0.31))
@@ -672,7 +678,7 @@ def render_evidence_png(evidence: list[tuple[int, str, np.ndarray | None]], path
     tile_in = 2.6
     fig = Figure(figsize=(cols * tile_in + 0.4, rows * 2 * (tile_in + 0.35) + 0.6), dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)
-    fig.text(0.01, 0.995, f"{title}: the lower back at each rep's onset (or start of descent) and bottom\n"
+    fig.text(0.01, 0.995, f"{printable(title)}: the lower back at each rep's onset (or start of descent) and bottom\n"
              "white dots: traced back edge   magenta: pelvis line   yellow: lumbar line", fontsize=10, va="top")
     top = 1.0 - 0.6 / fig.get_figheight()
     cell_w = 1.0 / cols

@@ -102,6 +102,14 @@ class Settings:
             raise ValueError(f"{path}: not valid TOML ({exc})") from None
         except UnicodeDecodeError:
             raise ValueError(f"{path}: not a TOML settings file (not UTF-8 text)") from None
+        except RecursionError:
+            raise ValueError(f"{path}: not a settings file (nested too deeply)") from None
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot read the settings file ({exc.strerror or exc})") from None
+        if "analysis" in data and len(data) > 1:
+            others = ", ".join(sorted(k for k in data if k != "analysis"))
+            raise ValueError(f"{path}: settings both at the top level ({others}) and in [analysis]; put them in "
+                             "one place")
         data = data.get("analysis", data)
         if not isinstance(data, dict):
             raise ValueError(f"{path}: [analysis] must be a table of settings")

@@ -23,6 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from buttwink._fs import native_path
 from buttwink._native import quiet_native_stderr
 
 _ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
@@ -154,7 +155,7 @@ def _why_unreadable(path: Path) -> str:
     except ImportError:  # pragma: no cover - av is a dependency
         return "not a readable video (unknown format or corrupt file)"
     try:
-        with quiet_native_stderr(), av.open(str(path)) as container:
+        with quiet_native_stderr(), native_path(path) as name, av.open(name) as container:
             if not container.streams.video:
                 audio = len(container.streams.audio)
                 return "no video stream (audio only)" if audio else "no video stream in the file"
@@ -165,8 +166,8 @@ def _why_unreadable(path: Path) -> str:
 
 def _open(path: Path) -> cv2.VideoCapture:
     _check_file(path)
-    with quiet_native_stderr():  # FFmpeg's "moov atom not found" and OpenCV's warnings for bad files
-        cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    with quiet_native_stderr(), native_path(path) as name:  # FFmpeg's "moov atom not found", OpenCV's warnings
+        cap = cv2.VideoCapture(name, cv2.CAP_FFMPEG)
     if not cap.isOpened():
         cap.release()
         raise VideoError(path, _why_unreadable(path))
@@ -315,8 +316,8 @@ def _pyav_frames(path: Path, stats: DecodeStats) -> Iterator[tuple[float | None,
         stats.notes.append("PyAV is not installed: frames after the damage were not recovered")
         return
     try:
-        with quiet_native_stderr():
-            container = av.open(str(path))
+        with quiet_native_stderr(), native_path(path) as name:
+            container = av.open(name)
     except Exception as exc:  # any FFmpeg failure
         stats.notes.append(f"PyAV could not open the file either ({type(exc).__name__})")
         return

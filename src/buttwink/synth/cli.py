@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -71,6 +72,10 @@ def synth_command(
 
     if body not in ("mannequin", "human"):
         raise typer.BadParameter("--body must be 'mannequin' or 'human'")
+    problem = _outdir_problem(outdir)
+    if problem:
+        typer.echo(f"error: {outdir}: {problem}", err=True)
+        raise typer.Exit(2)
 
     try:
         squat = SquatParams(
@@ -111,6 +116,31 @@ def synth_command(
         "reps": res.reps.to_dict(orient="records"),
     }
     typer.echo(json.dumps(summary, indent=2, default=str))
+
+
+#: The files a render writes into its folder.
+RENDER_FILES = ("video.mp4", "truth.csv", "reps_truth.csv", "params.json")
+
+
+def _outdir_problem(outdir: Path) -> str:
+    """Why a render must not be written into ``outdir`` ('' when it may): it is not a folder, or it holds
+    files with a render's names that an earlier render did not write (its params.json marks it)."""
+    if os.path.lexists(outdir) and not outdir.is_dir():
+        return "exists and is not a folder"
+    if not outdir.is_dir():
+        return ""
+    present = [name for name in RENDER_FILES if os.path.lexists(outdir / name)]
+    if not present:
+        return ""
+    try:
+        params = json.loads((outdir / "params.json").read_text(encoding="utf-8"))
+        ours = isinstance(params, dict) and "seed" in params and "conventions" in params
+    except (OSError, ValueError):
+        ours = False
+    if not ours:
+        return (f"holds {', '.join(present)} that a render did not write; nothing was changed (choose an empty "
+                "or new folder)")
+    return ""
 
 
 def main() -> None:

@@ -5,7 +5,8 @@ Units: metres, seconds, degrees, pixels. Angle conventions follow ``docs/convent
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
 ArmPosition = Literal["forward", "bar", "hips"]
@@ -62,6 +63,10 @@ class SquatParams:
     jitter: float = 1.0
 
     def __post_init__(self) -> None:
+        bad = [f.name for f in fields(self) if isinstance(getattr(self, f.name), float)
+               and not math.isfinite(getattr(self, f.name))]
+        if bad:
+            raise ValueError(f"{', '.join(bad)} must be finite numbers")
         if self.height_m <= 0.5 or self.height_m > 2.5:
             raise ValueError("height_m must be a human height in metres")
         if not -60.0 <= self.depth_deg < 85.0:
@@ -115,12 +120,16 @@ class CameraParams:
     supersample: int = 1
 
     def __post_init__(self) -> None:
+        bad = [f.name for f in fields(self) if isinstance(getattr(self, f.name), float)
+               and not math.isfinite(getattr(self, f.name))]
+        if bad:
+            raise ValueError(f"{', '.join(bad)} must be finite numbers")
         if self.facing not in ("right", "left"):
             raise ValueError("facing must be 'right' or 'left'")
         if self.width < 32 or self.height < 32:
             raise ValueError("frame too small")
-        if self.fps <= 0 or self.distance_m <= 0.5:
-            raise ValueError("fps and distance must be positive (distance > 0.5 m)")
+        if not 1.0 <= self.fps <= 240.0 or self.distance_m <= 0.5:
+            raise ValueError("fps must be between 1 and 240 and distance above 0.5 m")
         if not -45.0 <= self.yaw_deg <= 45.0:
             raise ValueError("yaw_deg must be within +-45")
         if self.supersample < 1:
