@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # real_clips.py beside it
 CHANGES = ("mirror", "half_res", "low_bitrate", "half_fps", "cut_10pct")
 MATCH_S = 0.5
 
@@ -63,22 +64,12 @@ def make_variant(ffmpeg: str, clip: Path, change: str, out: Path, fps: float, du
 
 def analyse(clip: Path, cache: Path | None, key: str):
     """(reps DataFrame or None, refusal reason or '')."""
-    from buttwink.pipeline import ClipError, PoseTrack, analyze_landmarks, estimate_with_settings
-    from buttwink.settings import Settings
-    from buttwink.video import VideoError
+    from real_clips import read_clip
 
-    settings = Settings()
-    try:
-        cached = cache / f"{key}.parquet" if cache else None
-        if cached is not None and cached.exists():
-            track = PoseTrack.load(cached)
-        else:
-            track = estimate_with_settings(clip, settings)
-            if cached is not None:
-                track.save(cached)
-        return analyze_landmarks(track, settings, clip=clip).reps, ""
-    except (ClipError, VideoError) as exc:
-        return None, str(exc)
+    from buttwink.settings import Settings
+
+    result, reason = read_clip(clip, cache, Settings(), key)
+    return (result.reps if result is not None else None), reason
 
 
 def refusal_kind(reason: str) -> str:

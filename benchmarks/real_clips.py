@@ -21,13 +21,14 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def read_clip(clip: Path, cache: Path | None, settings) -> tuple[object, str]:
-    """(Result or None, refusal reason or '') for one clip."""
+def read_clip(clip: Path, cache: Path | None, settings, key: str | None = None) -> tuple[object, str]:
+    """(Result or None, refusal reason or '') for one clip; its landmarks cached as ``cache/<key>.parquet``
+    (``key`` defaults to the clip's stem)."""
     from buttwink.pipeline import ClipError, PoseTrack, analyze_landmarks, estimate_with_settings
     from buttwink.video import VideoError
 
     try:
-        cached = cache / f"{clip.stem}.parquet" if cache else None
+        cached = cache / f"{key or clip.stem}.parquet" if cache else None
         if cached is not None and cached.exists():
             track = PoseTrack.load(cached)
         else:

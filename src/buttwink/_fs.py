@@ -4,6 +4,7 @@ new file should get."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -64,3 +65,12 @@ def native_path(path: Path | str) -> Iterator[str]:
             yield str(link)
         return
     yield text
+
+
+def sha256_file(path: Path | str) -> str:
+    """SHA-256 of a file's bytes (hex), read 1 MB at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

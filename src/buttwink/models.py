@@ -120,11 +120,10 @@ def model_filename(variant: str) -> str:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """SHA-256 of a file's bytes (hex)."""
+    from buttwink._fs import sha256_file
+
+    return sha256_file(path)
 
 
 def _record_path(model: Path) -> Path:

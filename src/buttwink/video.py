@@ -12,7 +12,6 @@ of the container's frame count, the rest is decoded with PyAV (FFmpeg, skipping 
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import stat
@@ -23,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from buttwink._fs import native_path
+from buttwink._fs import native_path, sha256_file
 from buttwink._native import quiet_native_stderr
 
 _ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
@@ -121,11 +120,7 @@ class DecodeStats:
 
 def content_sha256(path: Path | str) -> str:
     """SHA-256 of a file's bytes (hex): what a clip *is*, whatever it is called."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_file(path)
 
 
 def _check_file(path: Path) -> None:

@@ -18,7 +18,6 @@ Z forward.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import logging
 import os
@@ -76,11 +75,9 @@ def default_data_dir() -> Path:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from buttwink._fs import sha256_file
+
+    return sha256_file(path)
 
 
 def _offline_default() -> bool:
