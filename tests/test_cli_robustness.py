@@ -42,7 +42,7 @@ BAD_REASONS = {
     "text": r"not a readable video|no decodable video frames",
     "image": r"single image|not a readable video|no decodable video frames",
     "nobody": r"no person found",
-    "one_second": r"too short",
+    "half_second": r"too short",
 }
 
 
@@ -99,8 +99,8 @@ def make_bad(case: str, folder: Path, good: Path, make_clip) -> Path:
         rng = np.random.default_rng(3)
         noise = [cv2.GaussianBlur(rng.integers(0, 256, (240, 320, 3), np.uint8), (5, 5), 0) for _ in range(40)]
         path = make_clip(folder / "nobody.mp4", noise, fps=15.0)
-    elif case == "one_second":
-        path = make_clip(folder / "one_second.mp4", read_frames(good, 15), fps=15.0)
+    elif case == "half_second":  # shorter than any squat rep (0.8 s)
+        path = make_clip(folder / "half_second.mp4", read_frames(good, 8), fps=15.0)
     else:  # pragma: no cover
         raise ValueError(case)
     return path
