@@ -262,6 +262,7 @@ def progress_png(sessions: Sequence[Session], title: str = "") -> bytes:
                             ha="center", fontsize=8, color="#555")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
+        ax.margins(y=0.2)
         if key == "onset_depth":
             ax.axhline(0, color="#888", lw=0.8, ls="--")
             ax.set_title("lower = deeper onset (0 = parallel)", loc="right", fontsize=8, color="#555")
