@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from buttwink.cli import app as cli_app
 from buttwink.clinic.app import ClinicConfig, create_app
-from buttwink.clinic.store import JobStore
+from buttwink.clinic.store import LOCK_NAME, JobStore
 from buttwink.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -76,9 +76,9 @@ def wait_done(client: TestClient, clip_id: str, timeout: float = 180) -> dict:
 
 
 def stored(data: Path) -> list[str]:
-    """Every file kept under the data folder but the database."""
+    """Every file kept under the data folder but the database and the server's lock file."""
     return sorted(str(p.relative_to(data)) for p in data.rglob("*")
-                  if p.is_file() and not p.name.startswith("clinic.sqlite3"))
+                  if p.is_file() and not p.name.startswith("clinic.sqlite3") and p.name != LOCK_NAME)
 
 
 @pytest.fixture(scope="module")
@@ -315,3 +315,45 @@ def test_progress_command_errors_are_one_line(tmp_path: Path) -> None:
         assert result.exit_code == 2, (args, result.output)
         lines = [line for line in result.output.splitlines() if line.startswith("error:")]
         assert len(lines) == 1 and message in lines[0], (args, result.output)
+
+
+def test_a_clip_that_cannot_be_analysed_fails_with_its_reason(models_dir: str, tmp_path: Path) -> None:
+    """A real video with nobody in it decodes (so it is accepted) and fails in the analysis, with the reason and
+    the user's file name, never the server's path."""
+    from conftest import write_clip
+
+    rng = np.random.default_rng(3)
+    noise = write_clip(tmp_path / "empty room.mp4", [rng.integers(0, 255, (120, 160, 3), np.uint8)
+                                                      for _ in range(15)], fps=15.0)
+    data = tmp_path / "data"
+    with make_client(data, models_dir) as client:
+        response = upload(client, noise, session_date="2026-03-01")
+        assert response.status_code == 202, response.text
+        body = wait_done(client, response.json()["id"], timeout=120)
+        assert body["status"] == "failed" and body["reason"]
+        assert "empty room.mp4" in body["reason"] and str(data) not in body["reason"], body["reason"]
+        assert body["reason"] in client.get(f"/clips/{body['id']}").text
+        assert client.get(f"/api/clips/{body['id']}/report.png").status_code == 404
+
+
+def test_two_servers_never_share_a_data_folder(models_dir: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with make_client(data, models_dir) as client:
+        assert client.get("/").status_code == 200
+        result = CliRunner().invoke(cli_app, ["serve", "--data", str(data), "--port", "1"])
+        assert result.exit_code == 2 and "another buttwink server" in result.output, result.output
+        from buttwink.clinic.store import ClinicBusyError
+
+        with pytest.raises(ClinicBusyError), make_client(data, models_dir):
+            pass
+    with make_client(data, models_dir) as client:  # free again once the first has stopped
+        assert client.get("/").status_code == 200
+
+
+def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        port = sock.getsockname()[1]
+        result = CliRunner().invoke(cli_app, ["serve", "--data", str(tmp_path / "d"), "--port", str(port)])
+    assert result.exit_code == 2 and f"127.0.0.1:{port}: cannot listen" in result.output, result.output

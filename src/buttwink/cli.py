@@ -330,12 +330,23 @@ def serve(
         from platformdirs import user_data_dir
 
         data = Path(user_data_dir("buttwink")) / "clinic"
+    import socket
+
+    from buttwink.clinic.store import hold_data_folder
+
     try:
         settings = _settings(config)
         data.mkdir(parents=True, exist_ok=True)
+        with hold_data_folder(data):  # refuse a folder another server uses, before anything starts
+            pass
         model = ensure_model(settings.model_variant, models_dir)
     except (OSError, ValueError, ModelError) as exc:
         raise _fail(str(exc), 2) from None
+    try:  # the port is free (uvicorn binds it again below; its own error would come after the start-up)
+        with socket.create_server((host.strip("[]"), port), family=socket.AF_INET6 if ":" in host else socket.AF_INET):
+            pass
+    except OSError as exc:
+        raise _fail(f"{host}:{port}: cannot listen ({exc.strerror or exc})", 2) from None
     import uvicorn
 
     from buttwink.clinic.app import ClinicConfig, create_app
@@ -348,10 +359,7 @@ def serve(
     typer.echo(f"buttwink clinic: {link}  (data: {data}; Ctrl-C stops)", err=True)
     if token:
         typer.echo(f"access token: {token}", err=True)
-    try:
-        uvicorn.run(clinic, host=host.strip("[]"), port=port, log_level="warning", access_log=False)
-    except OSError as exc:
-        raise _fail(f"{host}:{port}: cannot listen ({exc.strerror or exc})") from None
+    uvicorn.run(clinic, host=host.strip("[]"), port=port, log_level="warning", access_log=False)
 
 
 @app.command()

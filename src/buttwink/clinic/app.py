@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from buttwink.clinic.store import ClipRecord, JobStore
+from buttwink.clinic.store import ClipRecord, JobStore, hold_data_folder
 from buttwink.clinic.uploads import UploadError, Uploads, check_athlete
 from buttwink.clinic.worker import Worker
 
@@ -164,12 +164,13 @@ def create_app(config: ClinicConfig) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        uploads.clean()
-        worker.start()
-        try:
-            yield
-        finally:
-            worker.stop()
+        with hold_data_folder(data_dir):
+            uploads.clean()
+            worker.start()
+            try:
+                yield
+            finally:
+                worker.stop()
 
     app = FastAPI(title="buttwink clinic", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store, app.state.worker, app.state.config = store, worker, config

@@ -42,6 +42,42 @@ CREATE INDEX IF NOT EXISTS clips_status ON clips (status, created_at);
 """
 
 STATUSES = ("queued", "analysing", "done", "failed")
+LOCK_NAME = ".buttwink-clinic.lock"
+
+
+class ClinicBusyError(OSError):
+    """Another server is using the data folder."""
+
+
+@contextlib.contextmanager
+def hold_data_folder(data_dir: Path | str) -> Iterator[None]:
+    """Hold an exclusive lock on the data folder while a server runs: a second server on the same folder would
+    take the first one's running jobs for interrupted ones. Raises :class:`ClinicBusyError` (one line) when
+    another process holds it. Where file locks are not available, nothing is locked."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    import os
+
+    path = Path(data_dir) / LOCK_NAME
+    with open(path, "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip() or "?"
+            raise ClinicBusyError(f"{data_dir}: another buttwink server (process {holder}) is using this data "
+                                  "folder; stop it or give another --data") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _now() -> str:
