@@ -86,6 +86,12 @@ def test_upload_wait_and_open_the_clip_and_athlete_pages(browser, tmp_path: Path
 
         link = wait_for(done_or_note, 180, "the uploaded clip's result on the upload page", every=0.5)
         assert "analysing" in statuses or "queued" in statuses, statuses
+
+        def recent_done() -> bool:  # the list of recent clips follows the earlier upload live, without a reload
+            cells = browser.find_elements(By.CSS_SELECTOR, "#recent tbody tr[data-id] td:nth-child(5)")
+            return bool(cells) and all(c.text == "done" for c in cells)
+
+        wait_for(recent_done, 120, "the recent clips list to show the earlier upload done", every=0.5)
         screenshot(browser, tmp_path / "upload.png")
         link.click()
         wait_for(lambda: image_loaded(browser, "report"), 30, "the report image on the clip page")
