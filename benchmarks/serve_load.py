@@ -14,6 +14,11 @@ same to analyse. Everything runs in a temporary folder and stops by itself (``--
 
     python benchmarks/serve_load.py                 # 20 uploads, 2 analysis processes
     python benchmarks/serve_load.py --uploads 6 --jobs 1
+
+A run on 2 shared cores (2026-12-03, 20 uploads of a 74 KB clip, ``--jobs 2``): all 20 accepted in 0.42 s
+(latency median 373 ms, p95 379 ms, max 397 ms; each upload is decoded and hashed before its 202); 20 done in
+74.5 s = 16.1 clips/min against ``buttwink batch`` 76.8 s = 15.6 clips/min; peak memory 1.40 GB (server and
+its analysis processes) against 1.33 GB (batch).
 """
 
 from __future__ import annotations
