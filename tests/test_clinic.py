@@ -231,6 +231,8 @@ def test_a_network_server_asks_for_its_token_on_every_request(clips: dict[str, P
         first = client.get(f"/?token={token}", follow_redirects=False)
         assert first.status_code == 303 and first.headers["location"] == "/"
         assert client.get("/").status_code == 200  # the cookie the first visit set
+        away = client.get(f"//evil.example/?token={token}", follow_redirects=False)
+        assert away.status_code in (303, 404) and not away.headers.get("location", "/").startswith("//")
     result = CliRunner().invoke(cli_app, ["serve", "--host", "0.0.0.0", "--token", "short"])
     assert result.exit_code == 2 and "at least 16" in result.output
 

@@ -224,8 +224,8 @@ def create_app(config: ClinicConfig) -> FastAPI:
                                    "'Authorization: Bearer TOKEN'")
         if given and request.method == "GET" and not request.url.path.startswith("/api/"):
             url = request.url.remove_query_params("token")
-            response: Response = RedirectResponse(str(url.path) + (f"?{url.query}" if url.query else ""),
-                                                  status_code=303)
+            target = "/" + url.path.lstrip("/")  # never "//host": the redirect stays on this server
+            response: Response = RedirectResponse(target + (f"?{url.query}" if url.query else ""), status_code=303)
             response.set_cookie(TOKEN_COOKIE, config.token, httponly=True, samesite="strict")
             return response
         return await call_next(request)
