@@ -121,8 +121,10 @@ def find_clips(source: Path, exclude: Path | None = None) -> list[Path]:
     return clips
 
 
-def process_clip(job: ClipJob) -> dict[str, object]:
-    """Analyse one clip and write its report; return its summary row. Never raises."""
+def process_clip(job: ClipJob, progress: Callable[[int, int], None] | None = None) -> dict[str, object]:
+    """Analyse one clip and write its report; return its summary row. Never raises.
+
+    ``progress(done, total)`` is passed to the pose stage (called after each frame) when given."""
     from buttwink.report import check_report_target, is_complete, read_summary, write_report
 
     clip = Path(job.clip)
@@ -144,7 +146,7 @@ def process_clip(job: ClipJob) -> dict[str, object]:
         from buttwink.pipeline import analyze
 
         settings = Settings(**job.settings)  # type: ignore[arg-type]
-        result = analyze(clip, settings, models_dir=job.models_dir)
+        result = analyze(clip, settings, models_dir=job.models_dir, progress=progress)
         write_report(result, job.outdir, name=job.name, overlay=job.overlay, source=clip)
         row.update(_summary_fields(result.summary()), status="ok", reason=note)
     except Exception as exc:  # isolate every clip: one bad file never stops the batch

@@ -331,6 +331,114 @@ def batch(
         raise typer.Exit(1)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. Anything but loopback asks for an "
+                                      "access token on every request.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
+    data: Annotated[Path | None, typer.Option("--data", help="Data folder (database, uploads, reports; default: "
+                                              "the per-user data folder).", show_default=False)] = None,
+    token: Annotated[str | None, typer.Option("--token", help="Access token (default: generated when serving "
+                                              "beyond loopback).", show_default=False)] = None,
+    max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", help="Largest upload, MB.")] = 1024,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Clips analysed at once.")] = 1,
+    config: ConfigOpt = None,
+    models_dir: ModelsDirOpt = None,
+) -> None:
+    """Run the clinic: upload page, athletes' progress and a JSON API (Ctrl-C stops it)."""
+    import ipaddress
+    import secrets
+
+    from buttwink.models import ModelError, ensure_model
+
+    _check_jobs(jobs)
+    if not 1 <= port <= 65535:
+        raise _fail(f"--port must be between 1 and 65535 (got {port})", 2)
+    if max_upload_mb < 1:
+        raise _fail(f"--max-upload-mb must be at least 1 (got {max_upload_mb})", 2)
+    if token is not None and len(token) < 16:
+        raise _fail("--token must be at least 16 characters", 2)
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and token is None:
+        token = secrets.token_urlsafe(24)
+    if data is None:
+        from platformdirs import user_data_dir
+
+        data = Path(user_data_dir("buttwink")) / "clinic"
+    import socket
+
+    from buttwink.clinic.store import hold_data_folder
+
+    try:
+        settings = _settings(config)
+        data.mkdir(parents=True, exist_ok=True)
+        with hold_data_folder(data):  # refuse a folder another server uses, before anything starts
+            pass
+        model = ensure_model(settings.model_variant, models_dir)
+    except (OSError, ValueError, ModelError) as exc:
+        raise _fail(str(exc), 2) from None
+    try:  # the port is free (uvicorn binds it again below; its own error would come after the start-up)
+        with socket.create_server((host.strip("[]"), port), family=socket.AF_INET6 if ":" in host else socket.AF_INET):
+            pass
+    except OSError as exc:
+        raise _fail(f"{host}:{port}: cannot listen ({exc.strerror or exc})", 2) from None
+    import uvicorn
+
+    from buttwink.clinic.app import ClinicConfig, create_app
+
+    clinic = create_app(ClinicConfig(data_dir=data, token=token, max_upload_bytes=max_upload_mb * 1024**2,
+                                     workers=jobs, models_dir=str(model.path.parent), settings=settings.to_dict(),
+                                     loopback_only=loopback))
+    shown = f"[{host}]" if ":" in host else host
+    link = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    typer.echo(f"buttwink clinic: {link}  (data: {data}; Ctrl-C stops)", err=True)
+    if token:
+        typer.echo(f"access token: {token}", err=True)
+    uvicorn.run(clinic, host=host.strip("[]"), port=port, log_level="warning", access_log=False)
+
+
+@app.command()
+def progress(
+    report_dirs: Annotated[list[Path] | None, typer.Argument(help="Report folders (or batch folders) of one "
+                                                             "session.", show_default=False)] = None,
+    athlete: Annotated[str | None, typer.Option("--athlete", help="The athlete of REPORT_DIRS.")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="The session date of REPORT_DIRS, YYYY-MM-DD.")] = None,
+    sessions: Annotated[Path | None, typer.Option("--sessions", help="CSV with columns report_dir, athlete, "
+                                                  "session_date.")] = None,
+    outdir: Annotated[Path, typer.Option("--output", "-o", help="Where progress.png and progress.csv go.")] = Path(),
+) -> None:
+    """An athlete's progress over sessions from report folders: progress.png and progress.csv."""
+    from buttwink.progress import ProgressError, SessionClip, build_sessions, expand_report_dirs, parse_date
+    from buttwink.progress import read_sessions_csv as read_csv
+    from buttwink.progress import write_progress as write
+
+    try:
+        clips: list[SessionClip] = []
+        if sessions is not None:
+            clips.extend(read_csv(sessions))
+        if report_dirs:
+            if not athlete or not date:
+                raise ProgressError("REPORT_DIRS need --athlete and --date (or list them in --sessions)")
+            when = parse_date(date, "--date")
+            clips.extend(SessionClip(athlete.strip(), when, d) for d in expand_report_dirs(report_dirs))
+        elif athlete or date:
+            raise ProgressError("--athlete and --date name the session of REPORT_DIRS: give the report folders")
+        if not clips:
+            raise ProgressError("give report folders with --athlete and --date, or --sessions sessions.csv")
+        found = build_sessions(clips)
+        written = write(found, outdir)
+    except (ProgressError, OSError) as exc:
+        raise _fail(str(exc), 2) from None
+    for session in found:
+        f = session.figures
+        typer.echo(f"{session.athlete} {session.session_date}: {f['clips']} clip(s), {f['reps_with_wink']} of "
+                   f"{f['reps_assessed']} assessed rep(s) with a wink")
+    typer.echo("wrote " + ", ".join(str(p) for p in written))
+
+
 def _register_synth() -> None:
     from buttwink.synth.cli import synth_command
 
