@@ -417,7 +417,7 @@ def test_batch_resumes_and_redoes_half_written_reports(tmp_path: Path, short_cli
     # leftover temporary folder.
     a, b, c = (str(p) for p in clips)
     (folders[a] / "summary.json").write_text(json.dumps({"written_by": "buttwink", "status": "being written"}))
-    leftover = out / f".{folders[b].name}.k3j9xq7w.tmp"  # as an older version named it
+    leftover = out / f".{folders[b].name}.bw999999999-a1b2c3.tmp"  # a killed run's (no such process)
     shutil.move(folders[b], leftover)
     third = batch("--jobs", "1")
     assert third[a]["status"] == "ok" and third[b]["status"] == "ok" and third[c]["status"] == "skipped"

@@ -352,10 +352,10 @@ def test_7_stale_temporaries_of_a_killed_run_are_removed(tmp_path: Path, clip: P
     stale.mkdir()
     (stale / "frames.csv").write_text("t\n1\n")
     (stale / ".keypoints.trc.x1y2.tmp").write_text("partial")
-    legacy = out / ".clip4.ab12cd34.tmp"  # named by an older version: no process id
-    legacy.mkdir()
-    (legacy / "landmarks.parquet").write_bytes(b"PAR1")
-    partial_csv = out / f".summary.csv.{dead.pid}.k2j3.tmp"
+    unknown = out / ".clip4.ab12cd34.tmp"  # not a name this version gives: maybe a user's, kept
+    unknown.mkdir()
+    (unknown / "landmarks.parquet").write_bytes(b"PAR1")
+    partial_csv = out / f".summary.csv.{dead.pid}.k2j3m4n5.tmp"
     partial_csv.write_text("clip,report\n")
     running = out / f".clip5.bw{os.getpid()}-d4e5f6.tmp"  # a live process's: kept
     running.mkdir()
@@ -363,8 +363,8 @@ def test_7_stale_temporaries_of_a_killed_run_are_removed(tmp_path: Path, clip: P
     not_ours.mkdir()
     (not_ours / "thesis.txt").write_text("mine")
     removed = remove_stale_temporaries(out)
-    assert sorted(p.name for p in removed) == sorted(p.name for p in (stale, legacy, partial_csv))
-    assert running.is_dir() and (not_ours / "thesis.txt").read_text() == "mine"
+    assert sorted(p.name for p in removed) == sorted(p.name for p in (stale, partial_csv))
+    assert running.is_dir() and (not_ours / "thesis.txt").read_text() == "mine" and unknown.is_dir()
     # And a rerun does it by itself.
     again = out / f".clip7.bw{dead.pid}-abcdef.tmp"
     again.mkdir()
@@ -828,3 +828,38 @@ def test_r2_repeated_frames_are_not_a_jumping_back_edge(tmp_path: Path, clip: Pa
     assert res.exit_code == 0, res.output
     reps = pd.read_csv(tmp_path / "o" / "fast" / "reps.csv")
     assert not reps["reason"].astype(str).str.contains("back edge jumps").any()
+
+
+def test_r3_a_hard_linked_lock_file_is_refused(tmp_path: Path, clip: Path) -> None:
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    shutil.copy(clip, inbox / "squat.mp4")
+    out.mkdir()
+    thesis = tmp_path / "thesis.txt"
+    thesis.write_text("four years")
+    os.link(thesis, out / ".buttwink-batch.lock")
+    res = run("batch", inbox, "-o", out, "--jobs", "1")
+    assert res.exit_code != 0 and "hard link" in error_lines(res.stderr)[0]
+    assert thesis.read_text() == "four years"
+
+
+def test_r3_a_report_without_a_file_list_claims_no_users_file(tmp_path: Path, landmarks: Path) -> None:
+    out = tmp_path / "out"
+    assert run("analyze", landmarks, "--from-landmarks", "-o", out).exit_code == 0
+    folder = out / "lm"
+    (folder / "summary.json").write_text(json.dumps({"written_by": "buttwink", "status": "being written"}))
+    (folder / "overlay.mp4").write_text("the client's own video")
+    res = run("analyze", landmarks, "--from-landmarks", "-o", out)
+    assert res.exit_code == 1 and "buttwink did not write" in error_lines(res.stderr)[0]
+    assert (folder / "overlay.mp4").read_text() == "the client's own video"
+
+
+def test_r3_a_list_file_with_a_nul_byte_and_a_bom_settings_file(tmp_path: Path, landmarks: Path) -> None:
+    listing = tmp_path / "l.txt"
+    listing.write_text("x/a\0b.mp4\ny/a\0b.mp4\n")
+    res = run("batch", listing, "-o", tmp_path / "o")
+    assert res.exit_code == 2 and "NUL byte" in error_lines(res.stderr)[0]
+    config = tmp_path / "c.toml"
+    config.write_bytes("\ufeffwink_threshold_deg = 9.0\n".encode())
+    res = run("analyze", landmarks, "--from-landmarks", "-o", tmp_path / "o2", "--config", config)
+    assert res.exit_code == 0, res.output

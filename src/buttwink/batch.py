@@ -113,7 +113,9 @@ def find_clips(source: Path, exclude: Path | None = None) -> list[Path]:
         raise ValueError(f"{source}: not a text file (a video or other binary?); {ask}") from None
     base = source.parent
     clips = []
-    for line in lines:
+    for number, line in enumerate(lines, start=1):
+        if "\x00" in line:
+            raise ValueError(f"{source}: line {number} holds a NUL byte; {ask}")
         line = line.strip()
         if line and not line.startswith("#"):
             path = Path(line).expanduser()
@@ -202,6 +204,13 @@ def one_line(exc: BaseException, clip: Path) -> str:
     return text
 
 
+def _rounded(value: object) -> object:
+    try:
+        return round(float(value), 2)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+
+
 def _summary_fields(summary: dict[str, object]) -> dict[str, object]:
     video = summary.get("video", {})
     return {
@@ -209,7 +218,7 @@ def _summary_fields(summary: dict[str, object]) -> dict[str, object]:
         "reps_found": summary.get("reps_found", ""),
         "reps_assessed": summary.get("reps_assessed", ""),
         "reps_with_wink": summary.get("reps_with_wink", ""),
-        "duration_s": round(float(video.get("duration_s", 0.0)), 2) if isinstance(video, dict) else "",
+        "duration_s": _rounded(video.get("duration_s")) if isinstance(video, dict) else "",
     }
 
 
@@ -386,9 +395,9 @@ def _output_lock(outdir: Path) -> Iterator[None]:
         yield
         return
     path = outdir / LOCK_NAME
-    if os.path.lexists(path) and (path.is_symlink() or not path.is_file()):
-        raise BatchBusyError(f"{path}: not buttwink's lock file (a link or not a regular file); nothing was "
-                             "changed (remove it, then rerun)")
+    if os.path.lexists(path) and (path.is_symlink() or not path.is_file() or path.stat().st_nlink > 1):
+        raise BatchBusyError(f"{path}: not buttwink's lock file (a link, a hard link or not a regular file); "
+                             "nothing was changed (remove it, then rerun)")
     fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
     with os.fdopen(fd, "r+", encoding="utf-8") as fh:
         try:
@@ -430,13 +439,14 @@ def check_batch_files(outdir: Path) -> None:
                                    "nothing was changed (move it, or choose another -o)")
 
 
-def previous_rows(outdir: Path, clips: Iterable[Path]) -> list[dict[str, object]]:
-    """Rows of an earlier batch's summary.csv in ``outdir`` for clips not in this batch whose report folder is
-    still there: a batch over another source folder into the same output folder keeps listing them."""
+def previous_rows(outdir: Path, reports: Iterable[str]) -> list[dict[str, object]]:
+    """Rows of an earlier batch's summary.csv in ``outdir`` whose report folder is still there and is not one
+    this batch writes (``reports``): a batch over another source folder into the same output folder keeps
+    listing them."""
     path = outdir / "summary.csv"
     if not path.is_file():
         return []
-    current = {str(c) for c in clips}
+    current = set(reports)
     with open(path, newline="", encoding="utf-8", errors="replace") as fh:
         rows = [dict(row) for row in csv.DictReader(fh)]
     kept = []
@@ -444,7 +454,7 @@ def previous_rows(outdir: Path, clips: Iterable[Path]) -> list[dict[str, object]
         clip, report = str(row.get("clip", "")), str(row.get("report", ""))
         if clip.startswith("'"):  # escaped against formula injection when written; the real name follows
             clip = clip[1:]
-        if clip in current or not report or "/" in report or not (outdir / report / "summary.json").is_file():
+        if report in current or not report or "/" in report or not (outdir / report / "summary.json").is_file():
             continue
         kept.append({**row, "clip": clip})
     return kept
@@ -481,7 +491,7 @@ def run_batch(
         # Provision the model once, before any worker starts, so workers never race to build it.
         model = ensure_model(settings.model_variant, models_dir)
         names = unique_names(clip_list, outdir)
-        earlier = previous_rows(outdir, clip_list)
+        earlier = previous_rows(outdir, names.values())
         batch_jobs = [ClipJob(str(c), str(outdir), names[c], settings.to_dict(), force, overlay,
                               str(model.path.parent)) for c in clip_list]
         rows: list[dict[str, object]] = []

@@ -86,6 +86,9 @@ def pose(
         raise _fail(f"--max-height must {str(exc).split(' must ', 1)[-1].replace(', got', ' (got')})", 2) from None
     if output.suffix.lower() not in (".parquet", ".csv"):
         raise _fail(f"{output}: the landmarks file must end in .parquet or .csv", 2)
+    sidecar = output.with_name(output.name + ".json")
+    if output.suffix.lower() == ".csv" and os.path.lexists(sidecar) and not os.path.lexists(output):
+        raise _fail(f"{sidecar}: a file where the landmarks CSV's metadata goes; nothing was changed", 2)
     if os.path.lexists(output):
         if output.is_dir() or output.is_symlink() or output.resolve() == video.resolve():
             raise _fail(f"{output}: exists and is not a landmarks file; nothing was changed", 2)

@@ -61,8 +61,7 @@ RESERVED_NAMES = frozenset({"summary.csv", "index.html", ".buttwink-batch.lock"}
 WRITTEN_BY = "buttwink"
 #: Longest report folder name, in bytes of UTF-8 (file systems allow 255; the temporary name adds about 30).
 MAX_NAME_BYTES = 100
-_TMP_RE = re.compile(r"^\.(?P<name>.+)\.bw(?P<pid>\d+)-[0-9a-f]+\.(?:tmp|old)$")
-_LEGACY_TMP_RE = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.(?:tmp|old)$")
+_TMP_RE = re.compile(r"^\.(?P<name>.+)\.bw(?P<pid>\d+)-[0-9a-f]{6}\.(?:tmp|old)$")
 
 
 class ReportFolderError(OSError):
@@ -88,7 +87,11 @@ def safe_name(clip: Path | str) -> str:
 
 
 def _path_digest(clip: Path) -> str:
-    return hashlib.sha1(os.fsencode(clip.resolve())).hexdigest()[:6]
+    try:
+        text = os.fsencode(clip.resolve())
+    except (OSError, ValueError):  # an impossible path (a NUL byte): its text still names it
+        text = os.fsencode(str(clip).replace("\x00", "\\0"))
+    return hashlib.sha1(text).hexdigest()[:6]
 
 
 def unique_names(clips: list[Path], outdir: Path | str | None = None) -> dict[Path, str]:
@@ -156,7 +159,7 @@ def _our_files(summary: dict[str, object] | None) -> set[str]:
     """The report files a summary lists, kept only where they are names buttwink writes (a hand-edited list
     naming ``../x`` or a user's file must not make buttwink replace or delete it)."""
     listed = summary.get("report_files") if summary else None
-    names = {str(n) for n in listed} if isinstance(listed, list) else set(REPORT_FILES)
+    names = {str(n) for n in listed} if isinstance(listed, list) else set()  # no list: nothing is known ours
     return names & set(REPORT_FILES)
 
 
@@ -268,21 +271,20 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _only_report_files(folder: Path) -> bool:
-    """True when ``folder`` holds at least one report file and nothing else but report files and their
-    partial temporaries, all regular files (a user's folder that happens to be named like a temporary, or
-    holds a folder named ``report.png``, is not)."""
-    entries = list(folder.iterdir())
-    plain = all(entry.is_file() and not entry.is_symlink() and (
+    """True when ``folder`` holds nothing but report files and their partial temporaries, all regular files
+    (a user's folder that happens to be named like a temporary, or holds a folder named ``report.png``, is
+    not). Empty counts: a run killed right after making its temporary folder leaves it so."""
+    return all(entry.is_file() and not entry.is_symlink() and (
         entry.name in REPORT_FILES or (entry.name.startswith(".") and entry.name.endswith(".tmp")))
-        for entry in entries)
-    return plain and any(entry.name in REPORT_FILES for entry in entries)
+        for entry in folder.iterdir())
 
 
 def remove_stale_temporaries(outdir: Path | str) -> list[Path]:
     """Remove the temporary report folders (and ``.summary.csv``/``.index.html`` temporaries) that a killed
-    run left in ``outdir``: those named after a process that no longer runs, and unnamed ones from older
-    versions. A folder holding anything but report files is left alone (it may be someone's). Returns what
-    was removed."""
+    run left in ``outdir``: those named as this version names them (``.<name>.bw<pid>-<6 hex>.tmp``) after a
+    process that no longer runs. A folder holding anything but report files is left alone (it may be
+    someone's), and so is anything named otherwise (older versions' temporaries included). Returns what was
+    removed."""
     outdir = Path(outdir)
     removed: list[Path] = []
     if not outdir.is_dir():
@@ -291,13 +293,13 @@ def remove_stale_temporaries(outdir: Path | str) -> list[Path]:
         if not entry.name.startswith(".") or entry.is_symlink():
             continue
         match = _TMP_RE.match(entry.name)
-        pid_match = re.match(r"^\.(?:summary\.csv|index\.html)\.(\d+)(?:\.[^.]+)?\.tmp$", entry.name)
+        pid_match = re.match(r"^\.(?:summary\.csv|index\.html)\.(\d+)\.[a-z0-9_]{8}\.tmp$", entry.name)
         if match:
             stale = not _pid_alive(int(match["pid"]))
         elif pid_match:
-            stale = not _pid_alive(int(pid_match[1]))
+            stale = entry.is_file() and not _pid_alive(int(pid_match[1]))
         else:
-            stale = bool(_LEGACY_TMP_RE.match(entry.name)) and entry.is_dir()
+            stale = False  # not a name this version gives its temporaries: someone's, left alone
         if not stale:
             continue
         try:
@@ -418,9 +420,10 @@ def _put_in_place(tmp: Path, final: Path, overlay: bool) -> None:
     check_report_target(final.parent, final.name, overlay=overlay)  # still ours, still nothing in the way
     old_files = _our_files(read_summary(final))
     marker = final / f".summary.json.bw{os.getpid()}.tmp"
-    marker.write_text(json.dumps({"written_by": WRITTEN_BY, "status": "being written"}), encoding="utf-8")
-    os.replace(marker, final / "summary.json")
     new_files = {entry.name for entry in tmp.iterdir()}
+    marker.write_text(json.dumps({"written_by": WRITTEN_BY, "status": "being written",
+                                  "report_files": sorted(old_files | new_files)}), encoding="utf-8")
+    os.replace(marker, final / "summary.json")
     for file_name in sorted(new_files - {"summary.json"}):
         os.replace(tmp / file_name, final / file_name)
     for file_name in sorted(old_files - new_files - {"summary.json"}):

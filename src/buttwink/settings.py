@@ -97,7 +97,7 @@ class Settings:
     def from_toml(cls, path: Path | str) -> Settings:
         """Load settings from a TOML file (top level or an ``[analysis]`` table); unknown keys are errors."""
         try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))  # a BOM is not a statement
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"{path}: not valid TOML ({exc})") from None
         except UnicodeDecodeError:

@@ -128,8 +128,8 @@ class CameraParams:
             raise ValueError("facing must be 'right' or 'left'")
         if self.width < 32 or self.height < 32:
             raise ValueError("frame too small")
-        if not 1.0 <= self.fps <= 240.0 or self.distance_m <= 0.5:
-            raise ValueError("fps must be between 1 and 240 and distance above 0.5 m")
+        if not 1.0 <= self.fps <= 1000.0 or self.distance_m <= 0.5:
+            raise ValueError("fps must be between 1 and 1000 and distance above 0.5 m")
         if not -45.0 <= self.yaw_deg <= 45.0:
             raise ValueError("yaw_deg must be within +-45")
         if self.supersample < 1:
