@@ -863,3 +863,21 @@ def test_r3_a_list_file_with_a_nul_byte_and_a_bom_settings_file(tmp_path: Path, 
     config.write_bytes("\ufeffwink_threshold_deg = 9.0\n".encode())
     res = run("analyze", landmarks, "--from-landmarks", "-o", tmp_path / "o2", "--config", config)
     assert res.exit_code == 0, res.output
+
+
+def test_r3_a_clip_overwritten_while_it_is_analysed_is_refused(tmp_path: Path, clip: Path, ffmpeg: str) -> None:
+    """Its report would mix two videos and record the new file's hash, so a rerun would skip it."""
+    from buttwink.pipeline import estimate_clip
+    from buttwink.video import VideoError
+
+    video = Path(shutil.copy(clip, tmp_path / "v.mp4"))
+    other = tmp_path / "other.mp4"
+    subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-i", str(clip), "-c:v", "mpeg4", "-q:v", "9", str(other)],
+                   check=True)
+
+    def overwrite(done: int, total: int) -> None:
+        if done == 10:
+            shutil.copy(other, video)
+
+    with pytest.raises(VideoError, match="changed while it was being analysed"):
+        estimate_clip(video, progress=overwrite)

@@ -130,7 +130,8 @@ def estimate_clip(
     ``progress(done, total)`` is called after each frame when given.
     """
     info: VideoInfo = probe_video(video, max_height)
-    content_before = content_sha256(info.path)
+    content = content_sha256(info.path)
+    stamp = _file_stamp(info.path)
     model = model or ensure_model(variant, models_dir)
     options = replace(pose_options or PoseOptions(), with_masks=with_contour)
     poses: list[PoseFrame] = []
@@ -156,14 +157,20 @@ def estimate_clip(
     video_meta = info.as_dict()
     video_meta.update(decoding.as_dict())
     video_meta["frames_decoded"] = len(table)
-    video_meta["sha256"] = content_sha256(info.path)
-    if video_meta["sha256"] != content_before:
+    video_meta["sha256"] = content
+    if _file_stamp(info.path) != stamp:  # size and modification time: no second read of the whole file
         raise VideoError(info.path, "the file changed while it was being analysed (copied over?); analyse it "
                                     "again once it is complete")
     people = count_people(samples, model, max_people=2) if samples else []
     return PoseTrack(table, video_meta, model.as_dict(), {"with_contour": with_contour,
                                                           "landmark_fields": list(LANDMARK_FIELDS),
                                                           "people_in_sampled_frames": people})
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int]:
+    """(size, modification time in ns, inode) of a file: changes when the file is written or replaced."""
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns, st.st_ino
 
 
 # ---------------------------------------------------------------------------------------------------------
