@@ -83,7 +83,7 @@ def pose(
     try:
         Settings(max_height_px=max_height)
     except SettingsError as exc:
-        raise _fail(f"--max-height must {str(exc).split(' must ', 1)[-1].replace(', got', ' (got')})", 2) from None
+        raise _fail(exc.as_flag("--max-height"), 2) from None
     if output.suffix.lower() not in (".parquet", ".csv"):
         raise _fail(f"{output}: the landmarks file must end in .parquet or .csv", 2)
     sidecar = output.with_name(output.name + ".json")
@@ -146,11 +146,9 @@ def _settings(config: Path | None, **overrides: object) -> Settings:
         return base.updated(**overrides)
     except SettingsError as exc:
         flag = FLAGS.get(exc.setting)
-        given = overrides.get(exc.setting)
-        if flag is None or given is None:
+        if flag is None or overrides.get(exc.setting) is None:
             raise
-        reason = str(exc).split(" must ", 1)[-1]
-        raise ValueError(f"{flag} must {reason.replace(', got', ' (got')})") from None
+        raise ValueError(exc.as_flag(flag)) from None
 
 
 def _check_jobs(jobs: int | None) -> None:

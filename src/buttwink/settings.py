@@ -40,12 +40,17 @@ WINK_SIGNALS = ("posterior_pelvic_tilt_deg", "trunk_pelvis_flexion_deg")
 
 
 class SettingsError(ValueError):
-    """A setting has a value of the wrong type or outside its range. ``setting`` names it; ``str(err)`` is a
-    one-line message that names it too (and the TOML file, when it came from one)."""
+    """A setting has a value of the wrong type or outside its range. ``setting`` names it, ``requirement``
+    says what it must be ("be between 0.5 and 90") and ``value`` what it got; ``str(err)`` is a one-line
+    message naming all three (and the TOML file, when it came from one). :meth:`as_flag` words it for a
+    command-line flag."""
 
-    def __init__(self, setting: str, message: str) -> None:
-        self.setting = setting
-        super().__init__(message)
+    def __init__(self, setting: str, requirement: str, value: object, where: str = "") -> None:
+        self.setting, self.requirement, self.value = setting, requirement, value
+        super().__init__(f"{where}setting {setting} must {requirement}, got {value!r}")
+
+    def as_flag(self, flag: str) -> str:
+        return f"{flag} must {self.requirement} (got {self.value!r})"
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ class Settings:
             try:
                 _check(key, value, expected)
             except SettingsError as exc:
-                raise SettingsError(key, f"{path}: {exc}") from None
+                raise SettingsError(key, exc.requirement, exc.value, f"{path}: ") from None
             coerced[key] = value
         return replace(default, **coerced)
 
@@ -138,16 +143,16 @@ def _check(name: str, value: object, expected: type) -> None:
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         ok_type = True
     if not ok_type:
-        raise SettingsError(name, f"setting {name} must be {_type_word(expected)}, got {value!r}")
+        raise SettingsError(name, f"be {_type_word(expected)}", value)
     if name == "model_variant" and value not in MODEL_VARIANTS:
-        raise SettingsError(name, f"setting {name} must be one of {', '.join(MODEL_VARIANTS)}, got {value!r}")
+        raise SettingsError(name, f"be one of {', '.join(MODEL_VARIANTS)}", value)
     if name == "wink_signal" and value not in WINK_SIGNALS:
-        raise SettingsError(name, f"setting {name} must be one of {', '.join(WINK_SIGNALS)}, got {value!r}")
+        raise SettingsError(name, f"be one of {', '.join(WINK_SIGNALS)}", value)
     if name in RANGES:
         low, high = RANGES[name]
         number = float(value)  # type: ignore[arg-type]
         if not math.isfinite(number) or not low <= number <= high:
-            raise SettingsError(name, f"setting {name} must be between {low:g} and {high:g}, got {value!r}")
+            raise SettingsError(name, f"be between {low:g} and {high:g}", value)
 
 
 def _type_word(expected: type) -> str:
