@@ -416,7 +416,9 @@ def test_batch_resumes_and_redoes_half_written_reports(tmp_path: Path, short_cli
     # Half-written reports: (a) a folder killed while being rewritten (its summary.json says so), (b) only a
     # leftover temporary folder.
     a, b, c = (str(p) for p in clips)
-    (folders[a] / "summary.json").write_text(json.dumps({"written_by": "buttwink", "status": "being written"}))
+    files = json.loads((folders[a] / "summary.json").read_text())["report_files"]
+    (folders[a] / "summary.json").write_text(json.dumps({"written_by": "buttwink", "status": "being written",
+                                                         "report_files": files}))  # as a killed rewrite leaves it
     leftover = out / f".{folders[b].name}.bw999999999-a1b2c3.tmp"  # a killed run's (no such process)
     shutil.move(folders[b], leftover)
     third = batch("--jobs", "1")
