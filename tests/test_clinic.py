@@ -352,6 +352,19 @@ def test_two_servers_never_share_a_data_folder(models_dir: str, tmp_path: Path) 
         assert client.get("/").status_code == 200
 
 
+def test_a_linked_lock_file_in_the_data_folder_is_refused_and_its_target_kept(tmp_path: Path) -> None:
+    from buttwink.clinic.store import LOCK_NAME, ClinicBusyError, hold_data_folder
+
+    data = tmp_path / "data"
+    data.mkdir()
+    precious = tmp_path / "precious.txt"
+    precious.write_text("do not truncate")
+    (data / LOCK_NAME).symlink_to(precious)
+    with pytest.raises(ClinicBusyError, match="not buttwink's lock file"), hold_data_folder(data):
+        pass
+    assert precious.read_text() == "do not truncate"
+
+
 def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
     import socket
 

@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -74,3 +74,33 @@ def sha256_file(path: Path | str) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def pid_lock(path: Path, refuse: Callable[[str | None], Exception]) -> Iterator[None]:
+    """Hold an exclusive lock on the lock file ``path`` (created if missing) and write this process's id into
+    it. ``refuse(holder)`` makes the exception raised when the lock cannot be taken: ``holder`` is the process
+    id found in a lock another process holds, or None when ``path`` is not a lock file buttwink can use (a link,
+    a hard link or not a regular file, which writing the id would damage). Where file locks are not available,
+    nothing is locked."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    if os.path.lexists(path) and (path.is_symlink() or not path.is_file() or path.stat().st_nlink > 1):
+        raise refuse(None)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(fd, "r+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise refuse(fh.read(32).strip() or "?") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

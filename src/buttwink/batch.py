@@ -32,7 +32,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from buttwink._fs import atomic_write_text
+from buttwink._fs import atomic_write_text, pid_lock
 from buttwink.csv_safety import escape_row
 from buttwink.settings import Settings
 
@@ -385,35 +385,20 @@ def _stop_on_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-@contextlib.contextmanager
-def _output_lock(outdir: Path) -> Iterator[None]:
+def _output_lock(outdir: Path) -> contextlib.AbstractContextManager[None]:
     """Hold an exclusive lock on ``outdir`` (a lock file in it) for the batch; raise :class:`BatchBusyError` if
-    another batch holds it. Where file locks are not available, nothing is locked."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        yield
-        return
+    another batch holds it, or if the lock file is a link or hard link (writing to it would damage its target).
+    """
     path = outdir / LOCK_NAME
-    if os.path.lexists(path) and (path.is_symlink() or not path.is_file() or path.stat().st_nlink > 1):
-        raise BatchBusyError(f"{path}: not buttwink's lock file (a link, a hard link or not a regular file); "
-                             "nothing was changed (remove it, then rerun)")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    with os.fdopen(fd, "r+", encoding="utf-8") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = fh.read(32).strip() or "?"
-            raise BatchBusyError(f"{outdir}: another batch (process {holder}) is writing into this folder; wait "
-                                 "for it to finish or stop it") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def refuse(holder: str | None) -> BatchBusyError:
+        if holder is None:
+            return BatchBusyError(f"{path}: not buttwink's lock file (a link, a hard link or not a regular file); "
+                                  "nothing was changed (remove it, then rerun)")
+        return BatchBusyError(f"{outdir}: another batch (process {holder}) is writing into this folder; wait "
+                              "for it to finish or stop it")
+
+    return pid_lock(path, refuse)
 
 
 class BatchOutputError(OSError):

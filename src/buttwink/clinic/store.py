@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from buttwink._fs import pid_lock
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS clips (
     id TEXT PRIMARY KEY,
@@ -49,35 +51,21 @@ class ClinicBusyError(OSError):
     """Another server is using the data folder."""
 
 
-@contextlib.contextmanager
-def hold_data_folder(data_dir: Path | str) -> Iterator[None]:
+def hold_data_folder(data_dir: Path | str) -> contextlib.AbstractContextManager[None]:
     """Hold an exclusive lock on the data folder while a server runs: a second server on the same folder would
     take the first one's running jobs for interrupted ones. Raises :class:`ClinicBusyError` (one line) when
-    another process holds it. Where file locks are not available, nothing is locked."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        yield
-        return
-    import os
-
+    another process holds it, or when the lock file is a link or hard link. Where file locks are not
+    available, nothing is locked."""
     path = Path(data_dir) / LOCK_NAME
-    with open(path, "a+", encoding="utf-8") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.seek(0)
-            holder = fh.read().strip() or "?"
-            raise ClinicBusyError(f"{data_dir}: another buttwink server (process {holder}) is using this data "
-                                  "folder; stop it or give another --data") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def refuse(holder: str | None) -> ClinicBusyError:
+        if holder is None:
+            return ClinicBusyError(f"{path}: not buttwink's lock file (a link, a hard link or not a regular file); "
+                                   "nothing was changed (remove it, then start again)")
+        return ClinicBusyError(f"{data_dir}: another buttwink server (process {holder}) is using this data "
+                               "folder; stop it or give another --data")
+
+    return pid_lock(path, refuse)
 
 
 def _now() -> str:
