@@ -34,7 +34,7 @@ from .human import HumanParams, HumanTruth, compute_human_truth
 from .kinematics import Camera, make_camera
 from .params import CameraParams, SquatParams
 from .raster import background, rasterize, vertex_normals
-from .render import LIGHT, RenderResult, _atomic_write_text, _json_default
+from .render import LIGHT, RenderResult, _atomic_write_text, _json_default, _to_frame_size, finish_frame
 from .skinning import skin_dqs, skin_lbs
 
 #: region labels (also the label image values; 0 = background)
@@ -217,12 +217,6 @@ def _frames_linear(
         yield int(i), img, label
 
 
-def _to_size(img: np.ndarray, camera: CameraParams, interp: int = cv2.INTER_AREA) -> np.ndarray:
-    if int(camera.supersample) > 1:
-        img = cv2.resize(img, (camera.width, camera.height), interpolation=interp)
-    return img[:, ::-1] if camera.facing == "left" else img
-
-
 def render_human_frames(
     squat: SquatParams,
     human: HumanParams,
@@ -236,13 +230,7 @@ def render_human_frames(
     Blur and sensor noise as :func:`.render.render_frames` (noise of frame i depends only on (seed, i)).
     """
     for i, buf, _ in _frames_linear(squat, human, camera, seed, truth, indices):
-        img = _to_size(np.power(np.clip(buf, 0.0, 1.0), 1.0 / 2.2) * 255.0, camera)
-        if camera.blur_sigma > 0:
-            img = cv2.GaussianBlur(img, (0, 0), camera.blur_sigma)
-        if camera.noise_sigma > 0:
-            noise_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 3, int(i)]))
-            img = img + noise_rng.normal(0.0, camera.noise_sigma, img.shape)
-        yield np.ascontiguousarray(np.clip(np.rint(img), 0, 255).astype(np.uint8))
+        yield finish_frame(buf, camera, seed, i)
 
 
 def render_human_labels(
@@ -257,7 +245,7 @@ def render_human_labels(
     (``SKIN``, ``SHIRT``, ``PANTS``, ``BAND``, ``SHOE``, ``HAIR``, ``SHELL``). ``label > 0`` is the body's exact
     silhouette (clothes included). Same framing and mirroring as the frames; nearest-neighbour downscaling."""
     for _, _, label in _frames_linear(squat, human, camera, seed, truth, indices):
-        yield np.ascontiguousarray(_to_size(label, camera, cv2.INTER_NEAREST))
+        yield np.ascontiguousarray(_to_frame_size(label, camera, cv2.INTER_NEAREST))
 
 
 def render_human_clip(outdir: str | os.PathLike[str], squat: SquatParams, human: HumanParams,

@@ -66,11 +66,23 @@ def _linear_renders(
         yield i, buf
 
 
-def _to_frame_size(img: np.ndarray, camera: CameraParams) -> np.ndarray:
+def _to_frame_size(img: np.ndarray, camera: CameraParams, interp: int = cv2.INTER_AREA) -> np.ndarray:
     """Supersampled image -> the clip's frame size, mirrored when the person faces left."""
     if int(camera.supersample) > 1:
-        img = cv2.resize(img, (camera.width, camera.height), interpolation=cv2.INTER_AREA)
+        img = cv2.resize(img, (camera.width, camera.height), interpolation=interp)
     return img[:, ::-1] if camera.facing == "left" else img
+
+
+def finish_frame(buf: np.ndarray, camera: CameraParams, seed: int, index: int) -> np.ndarray:
+    """A linear-light render (0..1, supersampled) -> the delivered uint8 RGB frame: gamma 2.2, frame size and
+    mirroring, the camera's blur, and sensor noise that depends only on (seed, frame index)."""
+    img = _to_frame_size(np.power(np.clip(buf, 0.0, 1.0), 1.0 / 2.2) * 255.0, camera)
+    if camera.blur_sigma > 0:
+        img = cv2.GaussianBlur(img, (0, 0), camera.blur_sigma)
+    if camera.noise_sigma > 0:
+        noise_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 3, int(index)]))
+        img = img + noise_rng.normal(0.0, camera.noise_sigma, img.shape)
+    return np.ascontiguousarray(np.clip(np.rint(img), 0, 255).astype(np.uint8))
 
 
 def render_frames(
@@ -85,13 +97,7 @@ def render_frames(
     ``indices`` selects frames (default: all, in order). Sensor noise of frame i depends only on (seed, i).
     """
     for i, buf in _linear_renders(squat, camera, seed, truth, indices):
-        img = _to_frame_size(np.power(np.clip(buf, 0.0, 1.0), 1.0 / 2.2) * 255.0, camera)
-        if camera.blur_sigma > 0:
-            img = cv2.GaussianBlur(img, (0, 0), camera.blur_sigma)
-        if camera.noise_sigma > 0:
-            noise_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 3, int(i)]))
-            img = img + noise_rng.normal(0.0, camera.noise_sigma, img.shape)
-        yield np.ascontiguousarray(np.clip(np.rint(img), 0, 255).astype(np.uint8))
+        yield finish_frame(buf, camera, seed, i)
 
 
 def render_silhouettes(
