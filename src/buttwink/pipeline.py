@@ -19,7 +19,7 @@ from buttwink.back_contour import N_STATIONS, back_columns, facing_sign, trace_b
 from buttwink.edge_check import UNASSESSED_FRACTION, disturbed_fraction, edge_confidence, edge_jumps, edge_reason
 from buttwink.kinematics import compute_kinematics, relative_to_standing, standing_mask
 from buttwink.models import DEFAULT_VARIANT, ModelInfo, ensure_model
-from buttwink.onset import Onset, detect_onset, pool_onsets
+from buttwink.onset import CALIBRATIONS, Onset, detect_onset, pool_onsets
 from buttwink.pose import (
     LANDMARK_FIELDS,
     LANDMARK_NAMES,
@@ -183,7 +183,7 @@ ANGLE_COLUMNS = (
 )
 #: The onset detector's signals: the posterior pelvic tilt (minus ``pelvis_tilt_deg``) decides whether a rep
 #: winks and by how much; the spine-to-pelvis flexion, when it agrees, locates where it begins.
-WINK_SIGNAL = "posterior_pelvic_tilt_deg"  # the default of ``Settings.wink_signal``
+WINK_SIGNAL = "trunk_pelvis_flexion_deg"  # the default of ``Settings.wink_signal``
 ONSET_SIGNAL = "lumbar_flexion_deg"
 
 
@@ -259,7 +259,8 @@ def measure_reps(frames: pd.DataFrame, settings: Settings, view_yaw_deg: float =
         if rep.status == "ok":
             onset = detect_onset(time_s, depth, frames[f"{settings.wink_signal}_despiked"].to_numpy(float),
                                  frames[f"{ONSET_SIGNAL}_despiked"].to_numpy(float), hip_flexion, rep.start,
-                                 rep.bottom, rep.end, threshold_deg=settings.wink_threshold_deg)
+                                 rep.bottom, rep.end, threshold_deg=settings.wink_threshold_deg,
+                                 calibration=CALIBRATIONS[settings.wink_signal])
             onset.confidence *= view_confidence(view_yaw_deg)
             disturbed = (disturbed_fraction(frames["back_edge_jump"].to_numpy(bool), rep.start, rep.bottom)
                          if "back_edge_jump" in frames else 0.0)

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 
 from buttwink import pipeline
 from buttwink.drawing import draw_back_evidence, draw_pose
-from buttwink.onset import WIDE_ONSET_RANGE_DEG
+from buttwink.onset import CALIBRATIONS, WIDE_ONSET_RANGE_DEG, Calibration
 from buttwink.video import iter_frames
 
 #: Human names of the per-frame angle columns (figure labels).
@@ -406,17 +406,28 @@ def _label_onsets(ax, onsets: list[tuple[float, float, str, str]], x_left: float
                     arrowprops={"arrowstyle": "-", "color": color, "lw": 1})
 
 
+def threshold_reading(analysis: pipeline.Analysis, signal: str) -> tuple[float, str]:
+    """Where the wink threshold lies in the signal's own degrees (its calibration: a tuck of the threshold's
+    size reads as ``offset + gain * threshold``), and the legend text saying so."""
+    threshold = float(analysis.settings.wink_threshold_deg)
+    calibration = CALIBRATIONS.get(signal, Calibration())
+    value = calibration.departure(threshold)
+    if calibration == Calibration():
+        return value, f"wink threshold ({threshold:.0f}°)"
+    return value, f"wink threshold: a {threshold:.0f}° tuck reads {value:.1f}° here"
+
+
 def _depth_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: ignore[no-untyped-def]
     """The tuck beyond each rep's own pattern against depth: about 0 until a wink's onset, rising after it;
     the wink threshold as a line."""
     frames, reps = analysis.frames, analysis.reps
     depth = frames["depth_deg"].to_numpy(float)
     tuck = departure_series(analysis, signal)
-    threshold = float(analysis.settings.wink_threshold_deg)
+    threshold, threshold_label = threshold_reading(analysis, signal)
     ax.axvline(0.0, color="black", lw=1.2, ls="--")
     ax.text(0.0, 0.02, " parallel", transform=ax.get_xaxis_transform(), fontsize=10, va="bottom", ha="left")
     ax.axhline(0.0, color="#555555", lw=1.0)
-    ax.axhline(threshold, color=WINK_COLOR, lw=1.6, ls="--", label=f"wink threshold ({threshold:.0f}°)")
+    ax.axhline(threshold, color=WINK_COLOR, lw=1.6, ls="--", label=threshold_label)
     drawn = False
     onsets: list[tuple[float, float, str, str]] = []
     for i, (_, rep) in enumerate(reps.iterrows()):
@@ -453,7 +464,7 @@ def _depth_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: 
     ax.set_ylim(bottom_y, top)
     _label_onsets(ax, onsets, 95.0, lo)
     ax.set_xlabel("thigh angle, degrees (90 standing, 0 parallel)  →  deeper", fontsize=11)
-    ax.set_ylabel("tuck beyond the rep's own pattern, degrees", fontsize=11)
+    ax.set_ylabel("beyond the rep's own pattern, degrees as read", fontsize=11)
     ax.set_title("Tuck beyond each rep's own pattern, against depth (solid: down, dotted: up)", fontsize=12.5)
     ax.grid(alpha=0.3)
     rows = min(len(onsets), ONSET_LABEL_ROWS)
@@ -468,7 +479,7 @@ def _time_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: i
     t = frames["time_s"].to_numpy(float)
     y = frames[signal].to_numpy(float)
     raw = frames[f"{signal}_raw"].to_numpy(float) if f"{signal}_raw" in frames else np.full(len(t), np.nan)
-    thr_value = float(analysis.settings.wink_threshold_deg)
+    thr_value = threshold_reading(analysis, signal)[0]
     for _, rep in reps.iterrows():
         color = _rep_color(rep)
         ax.axvspan(_f(rep["start_time_s"]), _f(rep["end_time_s"]), color=color, alpha=0.12, lw=0)
@@ -482,7 +493,7 @@ def _time_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: i
     else:
         ax.text(0.5, 0.5, "no usable signal", transform=ax.transAxes, ha="center", va="center", fontsize=14,
                 color=GREY)
-    thr_label = f"descent trend + {thr_value:.0f}° threshold"
+    thr_label = f"descent trend + {thr_value:.1f}° (the threshold)"
     for _, rep in reps.iterrows():
         if rep["status"] != "ok":
             continue

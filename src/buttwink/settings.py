@@ -35,7 +35,7 @@ RANGES: dict[str, tuple[float, float]] = {
 }
 MODEL_VARIANTS = ("lite", "full", "heavy")
 #: The angles the onset detector can read for the tuck (``Settings.wink_signal``): the pelvis region line's
-#: posterior tilt, or the pelvis turned back under the landmarks' trunk line (hip to shoulder).
+#: posterior tilt, or the pelvis turned back under the landmarks' trunk axis (hips to shoulders; the default).
 WINK_SIGNALS = ("posterior_pelvic_tilt_deg", "trunk_pelvis_flexion_deg")
 
 
@@ -75,7 +75,7 @@ class Settings:
     min_rep_duration_s: float = 0.8
     # Onset detector
     wink_threshold_deg: float = 8.0  # departure from the descent trend that counts as a wink
-    wink_signal: str = "posterior_pelvic_tilt_deg"  # the per-frame angle the onset detector reads (WINK_SIGNALS)
+    wink_signal: str = "trunk_pelvis_flexion_deg"  # the per-frame angle the onset detector reads (WINK_SIGNALS)
     pool_onsets: bool = True  # read each rep's onset depth together with the clip's other reps (a person's onset
     # varies little between reps); False: every rep on its own
     # View checks
