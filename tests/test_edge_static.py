@@ -39,7 +39,7 @@ def on_upright(track: PoseTrack, rows: range, stations: tuple[float, float] = (0
     hip, shoulder = landmark_xy(table, "left_hip"), landmark_xy(table, "left_shoulder")
     up = (shoulder - hip) / np.linalg.norm(shoulder - hip, axis=1)[:, None]
     backward = np.stack([up[:, 1], -up[:, 0]], axis=1)  # perpendicular to the trunk, behind (faces right)
-    sel = np.flatnonzero((BACK_STATIONS >= stations[0] - 1e-9) & (BACK_STATIONS <= stations[1] + 1e-9))
+    sel = np.flatnonzero((stations[0] - 1e-9 <= BACK_STATIONS) & (stations[1] + 1e-9 >= BACK_STATIONS))
     assert LOWER_BACK[sel].all()
     rows_ = np.asarray(rows)
     x_line = float(np.nanmin(table.loc[rows_, XY_COLUMNS[sel, 0]].to_numpy())) - 0.02 * TRUNK_PX
