@@ -155,6 +155,19 @@ def test_standing_still_in_front_of_a_door_frame_is_no_alarm() -> None:
     assert analyze_track(framed).reps.empty
 
 
+def test_frames_without_a_contour_or_hips_are_not_flagged() -> None:
+    track = on_upright(make_track(), range(200))
+    table = track.table.copy()
+    table.loc[100:, back_columns()] = np.nan  # no edge traced from frame 100 on
+    static = static_edges(table, FPS)
+    assert static[:100].any() and not static[100:].any()
+    no_hips = table.copy()
+    no_hips[["left_hip_x_px", "right_hip_x_px"]] = np.nan  # no trunk axis: the body's place is unknown
+    assert not static_edges(no_hips, FPS).any()
+    assert not static_edges(table.drop(columns=back_columns()), FPS).any()
+    assert len(static_edges(table.iloc[:2], FPS)) == 2
+
+
 def test_a_back_moving_along_its_own_line_is_no_alarm() -> None:
     """An upright back going straight down slides along one vertical image line, as a rack upright's edge
     does; it is the body's because it keeps its place across the line relative to the body."""

@@ -187,8 +187,9 @@ def static_edge_crossing(table: pd.DataFrame, fps: float) -> np.ndarray:
         on_line = ((csum[:, :, run:] - csum[:, :, :-run]) >= run).any(axis=2)  # (k, w)
         # Where the body is, across the line, at the stations whose edge is on it (signed pixels).
         body = np.einsum("wmc,kc->kwm", axis[lo:hi], normal) - offset
-        with np.errstate(invalid="ignore"):
-            body = np.nansum(np.where(near, body, 0.0), axis=2) / near.sum(axis=2)  # (k, w)
+        counted = near & np.isfinite(body)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            body = np.where(counted, body, 0.0).sum(axis=2) / counted.sum(axis=2)  # (k, w); NaN: none
         best = 0.0
         for c in range(len(normal)):
             keep = _block_around(on_line[c], t - lo, gap)
