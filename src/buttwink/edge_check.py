@@ -101,8 +101,8 @@ def edge_reason(fraction: float) -> str:
 
 #: Trunk lengths an edge point may lie from the line and still be on it: the mask's edge wanders by 1–2 px
 #: and the tracer's rays step 1 px, which is 0.01–0.02 trunk lengths for a trunk of 100–200 px (the real
-#: clips); 0.03 keeps a straight object's run whole. A back bent by more than about 7° over the run's
-#: 0.25 trunk lengths leaves it.
+#: clips); 0.03 keeps a straight object's run whole. A run of the back that turns by more than about 14°
+#: (0.03 / 0.125 rad at the ends of its 0.25 trunk lengths) leaves the line it was on.
 STATIC_TOLERANCE_TRUNK = 0.03
 #: ... but never less than this many pixels (a small picture's edge is placed to about a pixel).
 STATIC_TOLERANCE_MIN_PX = 1.5
@@ -111,7 +111,7 @@ STATIC_TOLERANCE_MIN_PX = 1.5
 #: run is too easily straight on a real back.
 STATIC_RUN_STATIONS = 6
 #: Trunk lengths the body (the trunk axis at the stations on the line) must move across the line while the
-#: run stays on it. On the real clips, clean side-view descents reach at most 0.12 (30 reps, 8 clips: the
+#: run stays on it. On the real clips, clean side-view descents reach at most 0.12 (28 reps, 7 clips: the
 #: body's depth changes a little with posture and the landmarks wobble); a squat's hips travel 0.12–0.5
 #: trunk lengths backwards over a descent, so an upright the lifter squats past is caught unless the body
 #: barely moves across it (then its edge is not told from the body's by motion).
