@@ -1,19 +1,26 @@
 """Back-edge check stage: is the traced back edge the person's back, frame to frame?
 
 The back contour is the posterior edge of the person mask. When something else forms that edge (a rack
-upright or a plate behind the lifter, an arm, another person), the edge does not move with the body: it
-jumps from one frame to the next by more than a back can move. This stage flags, per frame, a *jump* of the
-lower back's edge (the pelvis and lumbar stations) relative to the hip landmark larger than
-:data:`JUMP_TRUNK_FRACTION` of the trunk length (hip to shoulder) in one frame at 30 fps (scaled to the clip's
-frame rate). On the real clips, clean side views have such jumps in 0–5 % of a descent's frames; reps whose
-lower back was hidden by a rack and plates, or by a plate in front of it, in 22–44 %.
+upright or a plate behind the lifter, an arm, another person, a door frame or a wall corner), the edge does
+not move with the body. Two ways of not moving with it are flagged, per frame:
 
-The onset detector's caller uses :func:`disturbed_fraction` per rep: at :data:`UNASSESSED_FRACTION` or more of
-the descent the rep is unassessed, with the reason; between :data:`TOLERATED_FRACTION` and that, its
-confidence is scaled down (:func:`edge_confidence`).
+- a *jump* (:func:`edge_jumps`): the lower back's edge (the pelvis and lumbar stations) moves, relative to
+  the hip landmark, by more than :data:`JUMP_TRUNK_FRACTION` of the trunk length (hip to shoulder) in one
+  frame at 30 fps (scaled to the clip's frame rate). On the real clips, clean side views have such jumps in
+  0–5 % of a descent's frames; reps whose lower back was hidden by a rack and plates, or by a plate in front
+  of it, in 22–44 %.
+- a *static edge* (:func:`static_edges`): :data:`STATIC_RUN_STATIONS` or more contiguous lower-back edge
+  points lie on a straight image line that stays where it is while the body (the trunk axis at those
+  stations) moves across it by :data:`STATIC_CROSSING_TRUNK` trunk lengths or more within about a second:
+  the mask has bled onto a rack upright, a door frame or a wall edge, and the march backwards ends on that.
+  The points may slide along the line (each station meets it at its own height); only motion across it
+  tells the object from a back that moves along itself. A body that stands still is never flagged. On the
+  real clips no descent reaches the threshold (clean ones at most 0.12 trunk lengths; the rack clips at
+  most 0.13: their rack and plates give jumps, not a fixed straight edge).
 
-Not checked yet: a long straight edge that stays put while the body moves (no clip we have shows one that the
-jump check misses).
+The onset detector's caller uses :func:`edge_assessment` per rep: the share of the descent's frames with
+either flag. At :data:`UNASSESSED_FRACTION` or more the rep is unassessed, with a reason naming the cause;
+between :data:`TOLERATED_FRACTION` and that, its confidence is scaled down (:func:`edge_confidence`).
 """
 
 from __future__ import annotations
@@ -77,3 +84,164 @@ def edge_confidence(fraction: float) -> float:
 def edge_reason(fraction: float) -> str:
     return (f"the traced back edge jumps in {fraction:.0%} of the descent: it is not the back's own edge (a rack, "
             "a plate, an arm or another person in the way)")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A straight edge that stays put in the picture while the body moves past it.
+#
+# Geometry. The tracer marches from the trunk axis straight backwards; when the mask has bled onto a rack
+# upright or a door frame behind the lifter, the march ends on that object's far edge. Those points lie on
+# one fixed image line, but they are not fixed points: each station's ray meets the line at the station's
+# own height, so the points slide along the line as the body goes down. Sliding along a line is also what a
+# real back does when it moves along itself (an upright lumbar going straight down), so the check looks at
+# the one motion a back's edge cannot skip: *across* the line. The back's edge sits a body's depth behind the
+# trunk axis; if the axis, at the stations whose edge is on the line, moves across the line while the edge
+# stays on it, the body's depth there would have changed by that much. A back does not change its depth by a
+# fifth of the trunk length during a descent; a door frame does not move with the body.
+
+#: Trunk lengths an edge point may lie from the line and still be on it: the mask's edge wanders by 1–2 px
+#: and the tracer's rays step 1 px, which is 0.01–0.02 trunk lengths for a trunk of 100–200 px (the real
+#: clips); 0.03 keeps a straight object's run whole. A run of the back that turns by more than about 14°
+#: (0.03 / 0.125 rad at the ends of its 0.25 trunk lengths) leaves the line it was on.
+STATIC_TOLERANCE_TRUNK = 0.03
+#: ... but never less than this many pixels (a small picture's edge is placed to about a pixel).
+STATIC_TOLERANCE_MIN_PX = 1.5
+#: Contiguous lower-back stations (0.05 trunk lengths apart) that must lie on the line: 6 stations span
+#: 0.25 trunk lengths, most of one region's 7 stations, enough to set that region's fitted line. A shorter
+#: run is too easily straight on a real back.
+STATIC_RUN_STATIONS = 6
+#: Trunk lengths the body (the trunk axis at the stations on the line) must move across the line while the
+#: run stays on it. On the real clips, clean side-view descents reach at most 0.12 (28 reps, 7 clips: the
+#: body's depth changes a little with posture and the landmarks wobble); a squat's hips travel 0.12–0.5
+#: trunk lengths backwards over a descent, so an upright the lifter squats past is caught unless the body
+#: barely moves across it (then its edge is not told from the body's by motion).
+STATIC_CROSSING_TRUNK = 0.2
+#: Half-width (s) of the window of frames around each frame in which the line is followed: about one
+#: descent, so the body's travel past a fixed object shows within it.
+STATIC_WINDOW_S = 1.0
+#: Longest break (s) in the frames in which the run stays on the line: a fixed object's edge holds frame
+#: after frame (a frame or two lost to the mask's noise); a back that meets the line again after leaving it
+#: is a coincidence of two postures, not something fixed.
+STATIC_MAX_GAP_S = 0.1
+#: Fewest frames (s, at least 3 frames) in which the run must lie on the line.
+STATIC_MIN_S = 0.2
+
+
+def static_edge_crossing(table: pd.DataFrame, fps: float) -> np.ndarray:
+    """Per frame: how far the body moved across a fixed image line that holds this frame's lower-back edge,
+    in trunk lengths (hip to shoulder midpoint, the clip's median; >= 0, NaN where the frame has no edge).
+
+    The lines are those through :data:`STATIC_RUN_STATIONS` contiguous lower-back edge points of this frame
+    that are straight to :data:`STATIC_TOLERANCE_TRUNK`. Each is followed through the unbroken stretch of
+    frames (within :data:`STATIC_WINDOW_S`, breaks up to :data:`STATIC_MAX_GAP_S`) in which the edge keeps
+    such a run on it; over that stretch the trunk axis, at the stations whose edge is on the line, moves
+    across it (signed distance to the line, 5th to 95th percentile). The largest of these, over the
+    frame's lines, is returned; 0 where no line holds :data:`STATIC_MIN_S` of frames. Pixel coordinates;
+    ``fps`` in frames per second (30 if unknown)."""
+    n = len(table)
+    out = np.full(n, np.nan)
+    if n < 3:
+        return out
+    hip = (landmark_xy(table, "left_hip") + landmark_xy(table, "right_hip")) / 2
+    shoulder = (landmark_xy(table, "left_shoulder") + landmark_xy(table, "right_shoulder")) / 2
+    lengths = np.linalg.norm(shoulder - hip, axis=1)
+    lengths = lengths[np.isfinite(lengths) & (lengths > 0)]
+    if not len(lengths):
+        return out
+    trunk = float(np.median(lengths))
+    tol = max(STATIC_TOLERANCE_TRUNK * trunk, STATIC_TOLERANCE_MIN_PX)
+    run = STATIC_RUN_STATIONS
+    edge = back_contour_points(table)[:, LOWER_BACK]  # (n, m, 2) pixels
+    # The trunk axis at each station: where the tracer started marching backwards to the edge.
+    axis = hip[:, None, :] + BACK_STATIONS[LOWER_BACK][None, :, None] * (shoulder - hip)[:, None, :]
+    m = edge.shape[1]
+    if m < run:
+        return out
+    rate = fps if fps > 0 else 30.0
+    half = max(1, int(round(STATIC_WINDOW_S * rate)))
+    min_frames = max(3, int(round(STATIC_MIN_S * rate)))
+    gap = max(1, int(round(STATIC_MAX_GAP_S * rate)))
+    starts = np.arange(m - run + 1)
+    idx = starts[:, None] + np.arange(run)[None, :]  # (k, run) station indices of each candidate run
+    for t in range(n):
+        runs = edge[t][idx]  # (k, run, 2)
+        finite = np.isfinite(runs).all(axis=(1, 2))
+        if not finite.any():
+            continue
+        runs = runs[finite]
+        centre = runs.mean(axis=1)
+        _, _, vt = np.linalg.svd(runs - centre[:, None, :], full_matrices=False)
+        normal = vt[:, 1, :]  # (k, 2) unit normal of each run's total-least-squares line
+        resid = np.abs(np.einsum("krc,kc->kr", runs - centre[:, None, :], normal)).max(axis=1)
+        straight = resid <= tol
+        if not straight.any():
+            out[t] = 0.0
+            continue
+        centre, normal = centre[straight], normal[straight]
+        offset = np.einsum("kc,kc->k", centre, normal)[:, None, None]
+        lo, hi = max(0, t - half), min(n, t + half + 1)
+        with np.errstate(invalid="ignore"):
+            near = np.abs(np.einsum("wmc,kc->kwm", edge[lo:hi], normal) - offset) <= tol  # (k, w, m); NaN: off
+        # A run of ``run`` contiguous stations on the line: a moving sum of ``run`` over the stations.
+        csum = np.concatenate([np.zeros((*near.shape[:2], 1)), np.cumsum(near, axis=2)], axis=2)
+        on_line = ((csum[:, :, run:] - csum[:, :, :-run]) >= run).any(axis=2)  # (k, w)
+        # Where the body is, across the line, at the stations whose edge is on it (signed pixels).
+        body = np.einsum("wmc,kc->kwm", axis[lo:hi], normal) - offset
+        counted = near & np.isfinite(body)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            body = np.where(counted, body, 0.0).sum(axis=2) / counted.sum(axis=2)  # (k, w); NaN: none
+        best = 0.0
+        for c in range(len(normal)):
+            keep = _block_around(on_line[c], t - lo, gap)
+            values = body[c][keep]
+            values = values[np.isfinite(values)]
+            if len(values) >= min_frames:
+                p5, p95 = np.percentile(values, [5, 95])
+                best = max(best, float(p95 - p5) / trunk)
+        out[t] = best
+    return out
+
+
+def _block_around(flags: np.ndarray, i: int, gap: int) -> np.ndarray:
+    """The stretch of ``flags`` (bool) that holds index ``i`` (True) with breaks of at most ``gap`` False."""
+    keep = np.zeros(len(flags), bool)
+    if not flags[i]:
+        return keep
+    hits = np.flatnonzero(flags)
+    pos = int(np.searchsorted(hits, i))
+    breaks = np.flatnonzero(np.diff(hits) > gap + 1)
+    first = int(breaks[breaks < pos][-1]) + 1 if (breaks < pos).any() else 0
+    last = int(breaks[breaks >= pos][0]) if (breaks >= pos).any() else len(hits) - 1
+    keep[hits[first:last + 1]] = True
+    return keep
+
+
+def static_edges(table: pd.DataFrame, fps: float) -> np.ndarray:
+    """Per frame: True where the lower back's traced edge is a straight line that stays put in the picture
+    while the body moves across it by :data:`STATIC_CROSSING_TRUNK` trunk lengths or more
+    (:func:`static_edge_crossing`): a rack upright, a door frame or a wall edge, not the back. A body that
+    does not move (standing) is never flagged: nothing tells a fixed edge from its back then."""
+    crossing = static_edge_crossing(table, fps)
+    return np.isfinite(crossing) & (crossing >= STATIC_CROSSING_TRUNK)
+
+
+def static_reason(fraction: float) -> str:
+    """One-line reason for a rep whose lower-back edge stayed put in ``fraction`` (0..1) of its descent."""
+    return (f"the traced back edge stays put in the picture while the body moves past it in {fraction:.0%} of "
+            "the descent: a rack upright, a door frame or a wall edge, not the back")
+
+
+def edge_assessment(jumps: np.ndarray, static: np.ndarray, start: int, bottom: int) -> tuple[float, str]:
+    """(share 0..1 of a rep's descent frames ``start..bottom`` whose lower-back edge jumped or stayed put,
+    one-line reason naming the larger of the two causes first; '' when neither occurred). The share goes to
+    :func:`edge_confidence` and is compared with :data:`UNASSESSED_FRACTION` like the jumps' alone."""
+    jumps, static = np.asarray(jumps, bool), np.asarray(static, bool)
+    either = disturbed_fraction(jumps | static, start, bottom)
+    jumped, stayed = disturbed_fraction(jumps, start, bottom), disturbed_fraction(static, start, bottom)
+    if not either:
+        return 0.0, ""
+    if stayed > jumped:
+        reason = static_reason(stayed)
+        return either, reason + (f"; it also jumps in {jumped:.0%}" if jumped else "")
+    reason = edge_reason(jumped)
+    return either, reason + (f"; it also stays put while the body moves in {stayed:.0%}" if stayed else "")

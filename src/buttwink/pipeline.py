@@ -16,7 +16,7 @@ import pandas as pd
 
 import buttwink
 from buttwink.back_contour import N_STATIONS, back_columns, facing_sign, trace_back_contour
-from buttwink.edge_check import UNASSESSED_FRACTION, disturbed_fraction, edge_confidence, edge_jumps, edge_reason
+from buttwink.edge_check import UNASSESSED_FRACTION, edge_assessment, edge_confidence, edge_jumps, static_edges
 from buttwink.kinematics import compute_kinematics, relative_to_standing, standing_mask
 from buttwink.models import DEFAULT_VARIANT, ModelInfo, ensure_model
 from buttwink.onset import CALIBRATIONS, Onset, detect_onset, pool_onsets
@@ -235,8 +235,9 @@ def measure_frames(track: PoseTrack, view: ViewAssessment, settings: Settings) -
     gaps = depth_clean.long_gaps | tilt.long_gaps
     steps = np.diff(time_s)
     steps = steps[np.isfinite(steps) & (steps > 0)]
-    frames["back_edge_jump"] = edge_jumps(track.table, view.near_side, 1.0 / float(np.median(steps))
-                                          if len(steps) else 30.0)
+    fps = 1.0 / float(np.median(steps)) if len(steps) else 30.0
+    frames["back_edge_jump"] = edge_jumps(track.table, view.near_side, fps)
+    frames["back_edge_static"] = static_edges(track.table, fps)
     frames["below_parallel"] = frames["depth_deg"] < 0
     frames["standing"] = standing
     frames["long_gap"] = gaps
@@ -262,10 +263,13 @@ def measure_reps(frames: pd.DataFrame, settings: Settings, view_yaw_deg: float =
                                  rep.bottom, rep.end, threshold_deg=settings.wink_threshold_deg,
                                  calibration=CALIBRATIONS[settings.wink_signal])
             onset.confidence *= view_confidence(view_yaw_deg)
-            disturbed = (disturbed_fraction(frames["back_edge_jump"].to_numpy(bool), rep.start, rep.bottom)
-                         if "back_edge_jump" in frames else 0.0)
+            no_flags = np.zeros(len(frames), bool)
+            disturbed, why = edge_assessment(
+                frames["back_edge_jump"].to_numpy(bool) if "back_edge_jump" in frames else no_flags,
+                frames["back_edge_static"].to_numpy(bool) if "back_edge_static" in frames else no_flags,
+                rep.start, rep.bottom)
             if disturbed >= UNASSESSED_FRACTION:
-                onset = Onset(False, 0.0, float("nan"), 0.0, reason=edge_reason(disturbed))
+                onset = Onset(False, 0.0, float("nan"), 0.0, reason=why)
             else:
                 onset.confidence *= edge_confidence(disturbed)
         else:
@@ -374,7 +378,7 @@ def _measure_stretches(track: PoseTrack, stretches: list[Stretch], width: int, h
     frames["frame"] = table["frame"].to_numpy()
     frames["time_s"] = table["time_s"].to_numpy(float)
     frames["detected"] = table["detected"].to_numpy(bool)
-    for flag in ("below_parallel", "standing", "long_gap", "back_edge_jump"):
+    for flag in ("below_parallel", "standing", "long_gap", "back_edge_jump", "back_edge_static"):
         frames[flag] = frames[flag].astype("boolean").fillna(False).astype(bool)
     frames = frames.reset_index(drop=True)
     reps = pd.concat(rep_tables, ignore_index=True) if rep_tables else pd.DataFrame()
