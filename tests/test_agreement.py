@@ -19,17 +19,6 @@ from buttwink.settings import Settings
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "videos"
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/videos not present")]
 
-#: Why buttwink calls winks where people saw a flat back. The stage is the onset detector (onset.py): the
-#: clips' reps are found and their views accepted, and the call comes from the departure of the pelvis line
-#: from a straight "descent trend". The likely cause is the one issue 17 found on a human render with no tuck
-#: (read as a 51–57° tuck): a real trunk's lean peaks near parallel and eases toward the bottom, the pelvis
-#: follows it, and the straight trend reads that easing as a tuck. Not yet confirmed on these clips frame by
-#: frame; the measurement is being rebuilt on a realistic body model (trunk and pelvis read together, no
-#: straight trend past where the motion bends).
-TREND_DEFECT = ("onset.py's straight descent trend reads the trunk easing near the bottom as a tuck "
-                "(issue 17: being rebuilt on the human body model)")
-
-
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
     """Every clip's batch row, with its summary.json as ``summary`` (None when refused)."""
@@ -129,16 +118,22 @@ def test_no_confident_wink_where_the_back_is_hidden(clips, name: str) -> None:
     assert not confident, confident
 
 
-@pytest.mark.xfail(strict=True, reason=TREND_DEFECT)
 @pytest.mark.parametrize("name", ["side_small_1rep_hinge", "mixed_views_airsquat_9reps"])
 def test_flat_backs_are_not_called_winks(clips, name: str) -> None:
-    """People saw a flat back (a big hip hinge; a demonstration of good form): no wink called with confidence."""
+    """People saw a flat back (a big hip hinge; a demonstration of good form): no wink called with confidence.
+    Until 2026-12-03 the pelvis line's posterior tilt was the wink signal and these were winks (it also read the
+    trunk easing back near the bottom); the pelvis read under the trunk does not."""
     winks = [r for r in squat_reps(clips[name]) if r["status"] == "ok" and r["wink"] and r["confidence"] >= 0.5]
     assert not winks
 
 
-@pytest.mark.xfail(strict=True, reason=TREND_DEFECT)
 def test_no_clear_tuck_gets_no_confident_wink(clips) -> None:
     """gym_backsquat_side: flat to slightly rounded, no clear tuck; a call only with modest confidence."""
     reps = squat_reps(clips["gym_backsquat_side"])
     assert all(not r["wink"] or r["confidence"] < 0.7 for r in reps)
+
+
+def test_a_back_seen_rounding_is_called_a_wink_on_most_reps(clips) -> None:
+    """bodyweight_deep_side_floorcam: people saw the shirt's back round at the deepest point of each rep."""
+    reps = [r for r in squat_reps(clips["bodyweight_deep_side_floorcam"]) if r["status"] == "ok"]
+    assert len(reps) == 3 and sum(bool(r["wink"]) for r in reps) >= 2, reps

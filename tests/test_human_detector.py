@@ -1,5 +1,5 @@
-"""The detector on the MakeHuman body (issue 17): what it already gets right on the bundled human sample, and
-the known defect on a human squat without a tuck (a strict xfail, so a fix shows up)."""
+"""The detector on the MakeHuman body (issue 17): what it gets right on the bundled human sample and on a human
+squat without a tuck, and the known defect under a loose T-shirt (a strict xfail, so a fix shows up)."""
 
 from __future__ import annotations
 
@@ -27,15 +27,26 @@ def test_the_human_sample_winks_where_its_truth_does() -> None:
     assert (pd.to_numeric(reps["bottom_depth_deg"]) - truth["bottom_depth_deg"]).abs().max() < 10
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17: on a human body the trunk eases back near the bottom and the "
-                                       "pelvis with it; the posterior tilt's straight descent trend reads that as "
-                                       "a tuck (docs/validation_log.md, 2026-12-03 evening)")
-def test_a_human_squat_without_a_tuck_is_not_called_a_wink(tmp_path: Path) -> None:
+def _no_tuck_squat(folder: Path, clothes: str) -> pd.DataFrame:
     from buttwink.synth import BodyShapeParams, CameraParams, HumanParams, SquatParams, render_human_clip
 
-    render_human_clip(tmp_path, SquatParams(depth_deg=-14.0, reps=1, wink_deg=0.0),
-                      HumanParams(shape=BodyShapeParams(), clothes="tight"),
+    render_human_clip(folder, SquatParams(depth_deg=-14.0, reps=1, wink_deg=0.0),
+                      HumanParams(shape=BodyShapeParams(), clothes=clothes),  # type: ignore[arg-type]
                       CameraParams(width=320, height=240, fps=30.0, yaw_deg=5.0), seed=4)
-    reps = analyze(tmp_path / "video.mp4").reps
+    return analyze(folder / "video.mp4").reps
+
+
+def test_a_human_squat_without_a_tuck_is_not_called_a_wink(tmp_path: Path) -> None:
+    """The trunk eases back near the bottom and the pelvis with it: the pelvis line's posterior tilt read that
+    as a 16-20° tuck; the pelvis read under the trunk does not."""
+    reps = _no_tuck_squat(tmp_path, "tight")
+    assert len(reps) == 1 and reps["status"].iloc[0] == "ok"
+    assert not bool(reps["wink"].iloc[0])
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17: a loose T-shirt hangs over the lower back; the traced pelvis "
+                                       "line is the shirt, and nothing tells the back is hidden yet")
+def test_a_no_tuck_squat_under_a_loose_shirt_is_not_called_a_wink(tmp_path: Path) -> None:
+    reps = _no_tuck_squat(tmp_path, "loose")
     assert len(reps) == 1 and reps["status"].iloc[0] == "ok"
     assert not bool(reps["wink"].iloc[0])
