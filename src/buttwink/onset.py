@@ -153,6 +153,10 @@ class Onset:
     onset_hip_flexion_deg: float | None = None
     rep_onset_depth_deg: float | None = None  # this rep's own reading, before pooling with the set's other reps
     onset_set_weight: float = 0.0  # how much the other reps moved the onset (0 = its own reading, 1 = theirs)
+    # The descent trend the decision's departure is measured from, as a line in the thigh angle:
+    # signal = trend_offset_deg + trend_slope * depth_deg (degrees; slope in degrees per degree)
+    trend_offset_deg: float = float("nan")
+    trend_slope: float = float("nan")
     model: str = ""
     reason: str = ""
 
@@ -212,7 +216,7 @@ def fit_onset(x: np.ndarray, y: np.ndarray, *, powers: tuple[float, ...] = TILT_
         se_c = float("inf")
     lever = (float(x.max()) - x0) ** power
     return {"x0": x0, "power": power, "departure": float(coef[2] * lever), "se": float(se_c * lever),
-            "sse": sse, "slope": float(coef[1])}
+            "sse": sse, "slope": float(coef[1]), "intercept": float(coef[0])}
 
 
 def _hinge_fits(x: np.ndarray, y: np.ndarray, x0s: np.ndarray, ps: np.ndarray, x1s: np.ndarray | None
@@ -388,8 +392,9 @@ def detect_onset(
     se = float(np.hypot(np.hypot(se, calibration.scatter_deg) / calibration.gain, CLIP_SIZE_ERROR_DEG))
     conf = float((2 * stats.norm.cdf(abs(tuck - threshold_deg) / se) - 1) * coverage)
     up_departure = up["departure"] if up is not None else float("nan")
+    trend = {"trend_offset_deg": down["intercept"] + down["slope"] * top, "trend_slope": -down["slope"]}
     if tuck < threshold_deg:
-        return Onset(False, 0.0, tuck, conf, down["departure"], up_departure, model=model)
+        return Onset(False, 0.0, tuck, conf, down["departure"], up_departure, model=model, **trend)
     # Where: from the pelvis, and also from the spine-to-pelvis flexion when it departs by about as much as
     # the pelvis tucks (the thorax kept its path, so its corner is the tuck's own).
     located = locate_onset(xb, yb, x0_min=top - MAX_ONSET_DEPTH_DEG)
@@ -412,7 +417,7 @@ def detect_onset(
     low, high = ((top - located["x_tuck_hi"], top - located["x_tuck_lo"]) if located is not None
                  else (float("nan"), float("nan")))
     return Onset(True, tuck, tuck, conf, down["departure"], up_departure, idx, onset_time,
-                 float(onset_depth), low, high, hip, model=model, rep_onset_depth_deg=float(onset_depth))
+                 float(onset_depth), low, high, hip, model=model, rep_onset_depth_deg=float(onset_depth), **trend)
 
 
 def onset_moment(time_s: np.ndarray, depth_deg: np.ndarray, hip_flexion_deg: np.ndarray, start: int, bottom: int,

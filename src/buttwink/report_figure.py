@@ -119,17 +119,24 @@ def _rep_color(rep: pd.Series) -> str:
     return WINK_COLOR if bool(rep["wink"]) else OK_COLOR
 
 
-def descent_trend(frames: pd.DataFrame, rep: pd.Series, signal: str | None = None) -> np.ndarray:
+def descent_trend(frames: pd.DataFrame, rep: pd.Series, signal: str | None = None,
+                  detector_signal: str = pipeline.WINK_SIGNAL) -> np.ndarray:
     """The rep's own descent trend of the wink signal (degrees) for rows ``start..end``, NaN elsewhere.
 
-    The ``a + b x`` part (``x = top depth - depth``) of the onset detector's hinge model refitted over the
-    descent with the rep's onset and hinge power (from ``model``, "hinge p=<power>"); a straight line
-    over the whole descent when there is no onset. The wink threshold is a departure above this line.
+    The trend the detector measured the rep's departure from (``trend_offset_deg + trend_slope * depth``),
+    when the rep has it and ``signal`` is the one the detector read; otherwise the ``a + b x`` part
+    (``x = top depth - depth``) of the hinge model refitted over the descent with the rep's onset and hinge
+    power (from ``model``, "hinge p=<power>"), a straight line when there is no onset. The wink threshold is
+    a departure above this line.
     """
     signal = signal or pipeline.WINK_SIGNAL
     out = np.full(len(frames), np.nan)
     start, bottom, end = int(rep["start"]), int(rep["bottom"]), int(rep["end"])
     depth = frames["depth_deg"].to_numpy(float)
+    offset, slope = _f(rep.get("trend_offset_deg")), _f(rep.get("trend_slope"))
+    if np.isfinite(offset) and np.isfinite(slope) and signal == detector_signal:
+        out[start:end + 1] = offset + slope * depth[start:end + 1]
+        return out
     y = frames[signal].to_numpy(float)
     seg = slice(start, bottom + 1)
     if not np.isfinite(depth[seg]).any():
@@ -163,7 +170,7 @@ def departure_series(analysis: pipeline.Analysis, signal: str | None = None) -> 
     for _, rep in analysis.reps.iterrows():
         if rep["status"] != "ok":
             continue
-        trend = descent_trend(frames, rep, signal)
+        trend = descent_trend(frames, rep, signal, analysis.settings.wink_signal)
         sel = np.isfinite(trend)
         out[sel] = y[sel] - trend[sel]
     return out
@@ -465,6 +472,12 @@ def _depth_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: 
     _label_onsets(ax, onsets, 95.0, lo)
     ax.set_xlabel("thigh angle, degrees (90 standing, 0 parallel)  →  deeper", fontsize=11)
     ax.set_ylabel("beyond the rep's own pattern, degrees as read", fontsize=11)
+    calibration = CALIBRATIONS.get(signal, Calibration())
+    if calibration != Calibration():  # the same axis in degrees of tuck, the unit of the verdict's sizes
+        tuck_axis = ax.secondary_yaxis("right", functions=(
+            lambda v: (np.asarray(v, float) - calibration.offset_deg) / calibration.gain, calibration.departure))
+        tuck_axis.tick_params(labelsize=9, colors=GREY)
+        ax.text(1.02, 1.005, "tuck, °", transform=ax.transAxes, ha="left", va="bottom", fontsize=9, color=GREY)
     ax.set_title("Tuck beyond each rep's own pattern, against depth (solid: down, dotted: up)", fontsize=12.5)
     ax.grid(alpha=0.3)
     rows = min(len(onsets), ONSET_LABEL_ROWS)
@@ -497,7 +510,7 @@ def _time_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: i
     for _, rep in reps.iterrows():
         if rep["status"] != "ok":
             continue
-        trend = descent_trend(frames, rep, signal)
+        trend = descent_trend(frames, rep, signal, analysis.settings.wink_signal)
         seg = slice(int(rep["start"]), int(rep["bottom"]) + 1)
         if np.isfinite(trend[seg]).any():
             ax.plot(t[seg], trend[seg] + thr_value, "--", color=WINK_COLOR, lw=1.3, label=thr_label)
@@ -602,7 +615,7 @@ def _footer(fig: Figure, track: pipeline.PoseTrack, analysis: pipeline.Analysis,
     # here they ran off the page.
     line2 = (f"Pose model: {model}" + (f" ({sha})" if sha else "") + f"   Signal: {analysis.settings.wink_signal}"
              + " (each rep's fits: reps.csv 'model')   Wink threshold: "
-             + f"{float(analysis.settings.wink_threshold_deg):.0f}° beyond the descent trend")
+             + f"{float(analysis.settings.wink_threshold_deg):.0f}° of tuck beyond the descent trend")
     warnings = list(dict.fromkeys([*view.warnings, *analysis.warnings]))
     line3 = "Warnings: " + ("; ".join(warnings) if warnings else "none")
     if len(line3) > 190:
