@@ -113,8 +113,9 @@ plt.show()"""),
     ("md", """## 5. Depth with the reps, and the wink signal with the onsets
 
 Top: the thigh angle (90° standing, 0° parallel, negative below) with each rep's span and bottom. Bottom:
-the posterior pelvic tilt (the wink signal) against the renderer's truth, with the measured onset (solid)
-and the true onset (dashed) of each rep."""),
+the wink signal, the pelvis turned under the trunk, against the renderer's truth (the silhouette reads
+about half of it: `onset.CALIBRATIONS`), with the measured onset (solid) and the true onset (dashed) of
+each rep."""),
     ("code", """truth = pd.read_csv(SAMPLES / "wink_parallel" / "truth.csv")
 reps_truth = pd.read_csv(SAMPLES / "wink_parallel" / "reps_truth.csv")
 fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
@@ -122,9 +123,10 @@ axes[0].plot(frames["time_s"], frames["depth_deg"], label="measured")
 axes[0].plot(truth["time_s"], truth["depth_deg"], "k--", lw=0.8, label="truth")
 axes[0].axhline(0, color="k", lw=0.5)
 axes[0].set_ylabel("thigh angle, °")
-axes[1].plot(frames["time_s"], frames[WINK_SIGNAL], label="posterior pelvic tilt, measured")
-axes[1].plot(truth["time_s"], -truth["pelvis_tilt_deg"], "k--", lw=0.8, label="truth")
-axes[1].set_ylabel("posterior tilt, °")
+axes[1].plot(frames["time_s"], frames[WINK_SIGNAL], label="pelvis under the trunk, measured")
+trunk = truth["trunk_inclination_deg"] - truth["trunk_inclination_deg"].iloc[0]
+axes[1].plot(truth["time_s"], trunk - truth["pelvis_tilt_deg"], "k--", lw=0.8, label="truth")
+axes[1].set_ylabel("pelvis under the trunk, °")
 for _, rep in result.reps.iterrows():
     for ax in axes:
         ax.axvspan(rep["start_time_s"], rep["end_time_s"], alpha=0.08, color="grey")
@@ -219,7 +221,7 @@ for label in ("default", "cutoff 2 Hz"):
     f = results[label].frames
     ax.plot(f["time_s"], f[WINK_SIGNAL], label=label)
 ax.plot(frames["time_s"], frames[f"{WINK_SIGNAL}_raw"], ".", ms=2, color="grey", label="raw")
-ax.set_ylabel("posterior tilt, °")
+ax.set_ylabel("pelvis under the trunk, °")
 ax.set_xlabel("time, s")
 ax.legend(fontsize=8)
 plt.show()
