@@ -96,7 +96,7 @@ def compute_kinematics(table: pd.DataFrame, near_side: str, facing_sign: float,
 
     ``trunk_inclination_deg`` is the near side's hip -> shoulder line; ``trunk_axis_inclination_deg`` the line
     from the hips' midpoint to the shoulders' midpoint (both sides' landmarks, the axis the back contour is
-    traced along), NaN where the near side's hip or shoulder is not visible. Averaging the two sides halves
+    traced along), NaN where the near side's hip or shoulder is not visible. Averaging the two sides evens out
     part of the landmarks' noise: on the design renders of both bodies the trunk-relative wink signal read
     with it scattered less about its calibration line on the mannequin (1.8° against 2.2°, SD) and alike on
     the human body (3.0° against 2.8°).

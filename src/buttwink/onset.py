@@ -1,6 +1,7 @@
-"""Posterior-tilt onset detector.
+"""Onset detector.
 
-The posterior pelvic tilt (``y``, degrees, posterior +) is read against how far the thigh has descended,
+The wink signal (``y``, degrees, tuck +: by default the pelvis turned under the trunk, or the posterior pelvic
+tilt; "tilt" below stands for either) is read against how far the thigh has descended,
 ``x = top depth - depth`` (degrees of thigh angle), first averaged in 1° bins of ``x`` so that the frames
 held at the bottom (or a slow part of the descent) count once, not once per frame. Two models are fitted:
 
@@ -12,7 +13,9 @@ held at the bottom (or a slow part of the descent) count once, not once per fram
   is not a wink); the departure at the bottom, ``D = c * (x_bottom - x0) ** p``, is the posterior tilt
   beyond the trend. It is fitted on the descent and, mirrored, on the ascent (the tuck undoes itself on the
   way up), and the two looks are averaged: their noise is partly independent, so the mean is steadier
-  than either. A rep winks when the mean ``D >= threshold``; ``wink_deg`` is that mean.
+  than either. The mean is turned into a tuck by the signal's calibration (:data:`CALIBRATIONS`: the silhouette
+  reads about half the tuck under the trunk); a rep winks when that tuck ``>= threshold``, and ``wink_deg`` is
+  the tuck.
 * **Where it begins**: the same hinge with a concave shape allowed (``p`` in {0.5, 1, 2}: a pelvis can
   tuck quickly and then level off), on a trend that may *bend once* earlier (``+ e * max(0, x - x1)``,
   ``x1 <= x0 - 4°``, either way) when the Bayesian information criterion says the bend earns its two

@@ -181,8 +181,9 @@ ANGLE_COLUMNS = (
     "pelvis_tilt_deg", "posterior_pelvic_tilt_deg", "lumbar_angle_deg", "lumbar_flexion_deg",
     "lumbopelvic_angle_deg", "trunk_pelvis_flexion_deg",
 )
-#: The onset detector's signals: the posterior pelvic tilt (minus ``pelvis_tilt_deg``) decides whether a rep
-#: winks and by how much; the spine-to-pelvis flexion, when it agrees, locates where it begins.
+#: The onset detector's signals: the wink signal (by default the pelvis turned under the trunk; the posterior
+#: pelvic tilt on request) decides whether a rep winks and by how much, through its calibration
+#: (:data:`buttwink.onset.CALIBRATIONS`); the spine-to-pelvis flexion, when it agrees, helps locate the onset.
 WINK_SIGNAL = "trunk_pelvis_flexion_deg"  # the default of ``Settings.wink_signal``
 ONSET_SIGNAL = "lumbar_flexion_deg"
 
