@@ -6,12 +6,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from buttwink.progress import Session, progress_csv_text, progress_png, session_figures, wilson_interval
+from buttwink.progress import (
+    Session,
+    SessionClip,
+    build_sessions,
+    measure_changes,
+    progress_csv_text,
+    progress_png,
+    session_figures,
+    wilson_interval,
+)
 
 
 def reps(*rows: tuple[str, bool, float, float, float]) -> pd.DataFrame:
@@ -53,3 +64,27 @@ def test_progress_csv_escapes_text_cells_and_leaves_numbers() -> None:
     assert rows[0]["athlete"] == "'=HYPERLINK(\"http://x\")"
     assert rows[0]["onset_depth_median_deg"] == "-12.5" and rows[0]["session_date"] == "2026-01-02"
     assert progress_png(sessions)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _report(folder: Path, **summary: object) -> Path:
+    folder.mkdir()
+    (folder / "summary.json").write_text(json.dumps({"written_by": "buttwink", "status": "ok", **summary}))
+    reps(("ok", True, 10.0, 100.0, 12.0)).to_csv(folder / "reps.csv", index=False)
+    return folder
+
+
+def test_sessions_measured_differently_are_named_and_flagged(tmp_path: Path) -> None:
+    """A report from before 2026-12-03 names no wink signal (it read the posterior pelvic tilt); a later one
+    reads the pelvis under the trunk: their tucks differ in kind, so the athlete's progress says so."""
+    old = _report(tmp_path / "old")
+    new = _report(tmp_path / "new", wink_signal="trunk_pelvis_flexion_deg", settings={"wink_threshold_deg": 8.0})
+    same = _report(tmp_path / "same", wink_signal="trunk_pelvis_flexion_deg", settings={"wink_threshold_deg": 8.0})
+    sessions = build_sessions([SessionClip("Ann", dt.date(2026, 1, 1), old), SessionClip("Ann", dt.date(2026, 2, 1),
+                                                                                          new),
+                               SessionClip("Bo", dt.date(2026, 1, 1), new), SessionClip("Bo", dt.date(2026, 2, 1),
+                                                                                        same)])
+    rows = list(csv.DictReader(io.StringIO(progress_csv_text(sessions))))
+    assert [r["measured_with"] for r in rows] == ["posterior_pelvic_tilt_deg, 8°", "trunk_pelvis_flexion_deg, 8°",
+                                                  "trunk_pelvis_flexion_deg, 8°", "trunk_pelvis_flexion_deg, 8°"]
+    notes = measure_changes(sessions)
+    assert len(notes) == 1 and notes[0].startswith("Ann: sessions measured differently")

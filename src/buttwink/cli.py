@@ -437,6 +437,10 @@ def progress(
         f = session.figures
         typer.echo(f"{session.athlete} {session.session_date}: {f['clips']} clip(s), {f['reps_with_wink']} of "
                    f"{f['reps_assessed']} assessed rep(s) with a wink")
+    from buttwink.progress import measure_changes
+
+    for note in measure_changes(found):
+        typer.echo(f"warning: {note}", err=True)
     typer.echo("wrote " + ", ".join(str(p) for p in written))
 
 

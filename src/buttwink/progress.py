@@ -8,8 +8,8 @@ could be assessed (``status == ok``):
 - ``wink_share``: the share of assessed reps with a wink, with its 95 % Wilson interval (``_low``/``_high``);
 - ``onset_depth``: thigh angle at the wink's onset (0 = parallel, negative below), over the reps with a wink;
 - ``onset_hip_flexion``: hip flexion at the onset, over the reps with a wink;
-- ``tuck``: the posterior tilt beyond the descent's trend at the bottom (``departure_deg``, which is the wink's
-  size when the rep winks), over every assessed rep, so that a tuck shrinking below the threshold still shows;
+- ``tuck``: the tuck beyond the descent's trend at the bottom (``departure_deg``, calibrated, which is the
+  wink's size when the rep winks), over every assessed rep, so that a tuck shrinking below the threshold still shows;
 
 each angle as its median and its spread across reps (first and third quartiles, ``_q1``/``_q3``).
 
@@ -44,7 +44,10 @@ PROGRESS_COLUMNS = (
     "athlete", "session_date", "clips", "reps_found", "reps_assessed", "reps_with_wink",
     "wink_share", "wink_share_low", "wink_share_high",
     *(f"{key}_{stat}_deg" for key, _, _ in ANGLE_FIGURES for stat in ("median", "q1", "q3")),
+    "measured_with",
 )
+#: The wink signal of a report whose summary.json does not name one (reports made before 2026-12-03).
+EARLIER_WINK_SIGNAL = "posterior_pelvic_tilt_deg"
 
 
 class ProgressError(ValueError):
@@ -67,7 +70,7 @@ class Session:
     athlete: str
     session_date: dt.date
     report_dirs: list[Path] = field(default_factory=list)
-    figures: dict[str, float | int] = field(default_factory=dict)
+    figures: dict[str, float | int | str] = field(default_factory=dict)
 
     def as_row(self) -> dict[str, object]:
         """The session as a progress.csv row (NaN as an empty cell)."""
@@ -116,6 +119,34 @@ def read_reps(report_dir: Path) -> pd.DataFrame:
     return reps
 
 
+def measured_with(report_dir: Path) -> str:
+    """How a report measured its winks, from its ``summary.json``: the wink signal and the threshold, e.g.
+    ``"trunk_pelvis_flexion_deg, 8°"``. Figures measured differently are not comparable across sessions."""
+    import json
+
+    try:
+        summary = json.loads((Path(report_dir) / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        summary = {}
+    summary = summary if isinstance(summary, dict) else {}
+    settings = summary.get("settings") if isinstance(summary.get("settings"), dict) else {}
+    signal = str(summary.get("wink_signal") or EARLIER_WINK_SIGNAL)
+    threshold = settings.get("wink_threshold_deg", 8.0)
+    return f"{signal}, {threshold:g}°" if isinstance(threshold, int | float) else signal
+
+
+def measure_changes(sessions: Sequence[Session]) -> list[str]:
+    """One line per athlete whose sessions were measured differently (:func:`measured_with`): their tucks and
+    wink shares cannot be compared across those sessions."""
+    notes = []
+    for athlete in dict.fromkeys(s.athlete for s in sessions):
+        ways = dict.fromkeys(str(s.figures.get("measured_with", "")) for s in sessions if s.athlete == athlete)
+        if len(ways) > 1:
+            notes.append(f"{athlete}: sessions measured differently ({'; '.join(ways)}); reanalyse the older clips "
+                         "before comparing them")
+    return notes
+
+
 def _truthy(values: pd.Series) -> np.ndarray:
     return values.astype(str).str.strip().str.lower().isin(("true", "1", "1.0", "yes")).to_numpy()
 
@@ -157,8 +188,9 @@ def build_sessions(clips: Iterable[SessionClip]) -> list[Session]:
         tables = [read_reps(d) for d in dirs]
         tables = [t for t in tables if len(t)]
         reps = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["status", "wink"])
-        figures = session_figures(reps)
+        figures: dict[str, float | int | str] = dict(session_figures(reps))
         figures["clips"] = len(dirs)
+        figures["measured_with"] = " + ".join(dict.fromkeys(measured_with(d) for d in dirs))
         sessions.append(Session(athlete, date, dirs, figures))
     return sessions
 
