@@ -126,6 +126,24 @@ def test_the_same_content_twice_is_one_clip(served, clips: dict[str, Path]) -> N
     assert stored(data) == before
 
 
+def test_sessions_measured_differently_are_flagged_on_the_athlete_page(served) -> None:
+    """A report made before the wink signal changed (its summary.json names none) next to a newer one: the
+    athlete's JSON and page say the sessions cannot be compared."""
+    client, data, ids = served
+    summary_path = data / "reports" / ids["nowink"] / "summary.json"
+    original = summary_path.read_text(encoding="utf-8")
+    assert client.get(f"/api/athletes/{ATHLETE}").json()["notes"] == []
+    try:
+        older = json.loads(original)
+        older.pop("wink_signal")
+        summary_path.write_text(json.dumps(older), encoding="utf-8")
+        notes = client.get(f"/api/athletes/{ATHLETE}").json()["notes"]
+        assert len(notes) == 1 and "measured differently" in notes[0] and "posterior_pelvic_tilt_deg" in notes[0]
+        assert "measured differently" in client.get(f"/athletes/{ATHLETE}").text
+    finally:
+        summary_path.write_text(original, encoding="utf-8")
+
+
 def test_progress_command_gives_the_athlete_pages_figures(served, tmp_path: Path) -> None:
     client, data, ids = served
     api = client.get(f"/api/athletes/{ATHLETE}").json()

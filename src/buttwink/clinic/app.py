@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from buttwink.clinic.store import ClipRecord, JobStore, hold_data_folder
 from buttwink.clinic.uploads import UploadError, Uploads, check_athlete
 from buttwink.clinic.worker import Worker
+from buttwink.progress import measure_changes
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +298,7 @@ def create_app(config: ClinicConfig) -> FastAPI:
             row["clip_ids"] = [r.id for r in clips_by_date.get(date, []) if r.status == "done"]
             out.append(row)
         pending = [r.id for r in records if r.status in ("queued", "analysing")]
-        return {"athlete": name, "sessions": out, "pending": pending,
+        return {"athlete": name, "sessions": out, "pending": pending, "notes": measure_changes(sessions),
                 "progress_png": f"/api/athletes/{quote(name, safe='')}/progress.png"}
 
     # -- API -------------------------------------------------------------------------------------------------
@@ -401,7 +402,7 @@ def create_app(config: ClinicConfig) -> FastAPI:
         return page("athlete.html", title=f"athlete {name}", athlete=name, sessions=sessions,
                     clips_by_date=clips_by_date, compare=compare,
                     pending=[r for r in records if r.status in ("queued", "analysing")],
-                    failed=[r for r in records if r.status == "failed"])
+                    failed=[r for r in records if r.status == "failed"], measure_notes=measure_changes(sessions))
 
     def check_athlete_or_404(name: str) -> str:
         try:
