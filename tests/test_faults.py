@@ -311,6 +311,33 @@ def test_5_ctrl_c_stops_the_batch_and_writes_what_finished(tmp_path: Path, inbox
         assert (out / row["report"] / "summary.json").is_file() == (row["status"] == "ok")
 
 
+def test_a_report_renamed_into_place_as_the_batch_stops_counts_as_done(tmp_path: Path) -> None:
+    """The race behind a stopped batch: a worker finished a clip's report, but its row had not reached the main
+    process. That clip is done (its report is complete, for this clip and these settings, written since the
+    batch began); anything else is cancelled."""
+    from buttwink.batch import ClipJob, finished_during
+    from buttwink.settings import Settings
+
+    clip = tmp_path / "squat.mp4"
+    clip.write_bytes(b"not read")
+    settings = Settings().to_dict()
+    job = ClipJob(str(clip), str(tmp_path / "out"), "squat", settings)
+    folder = tmp_path / "out" / "squat"
+    folder.mkdir(parents=True)
+    since = time.time() - 1.0
+    summary = {"written_by": "buttwink", "status": "ok", "settings": settings, "clip_path": str(clip.resolve()),
+               "reps_found": 2, "verdict": "no butt wink in 2 assessed rep(s)"}
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    assert finished_during(job, since) == summary
+    assert finished_during(job, time.time() + 60) is None  # written before the batch began: not this batch's
+    other = ClipJob(str(tmp_path / "elsewhere" / "squat.mp4"), job.outdir, job.name, settings)
+    assert finished_during(other, since) is None  # another input's report of the same name
+    changed = ClipJob(job.clip, job.outdir, job.name, {**settings, "wink_threshold_deg": 12.0})
+    assert finished_during(changed, since) is None
+    (folder / "summary.json").write_text(json.dumps({**summary, "status": "being written"}), encoding="utf-8")
+    assert finished_during(job, since) is None  # a rewrite cut short is not done
+
+
 def test_6_a_rerun_redoes_clips_whose_settings_content_or_overlay_changed(tmp_path: Path, clip: Path,
                                                                           ffmpeg: str) -> None:
     inbox, out = tmp_path / "in", tmp_path / "out"

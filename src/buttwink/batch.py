@@ -424,6 +424,24 @@ def check_batch_files(outdir: Path) -> None:
                                    "nothing was changed (move it, or choose another -o)")
 
 
+def finished_during(job: ClipJob, since: float) -> dict[str, object] | None:
+    """The summary of ``job``'s report when a worker finished it at or after ``since`` (seconds since the
+    epoch) for this clip and these settings, else None. When a batch is stopped, a worker may have renamed
+    its report into place before its row reached the main process: that clip is done, not cancelled."""
+    from buttwink.report import is_complete, read_summary
+
+    folder = Path(job.outdir) / job.name
+    try:
+        written = (folder / "summary.json").stat().st_mtime
+    except OSError:
+        return None
+    summary = read_summary(folder) if is_complete(folder) else None
+    if summary is None or written < since or summary.get("settings") != job.settings:
+        return None
+    recorded = summary.get("clip_path")
+    return summary if recorded and Path(str(recorded)) == Path(job.clip).resolve() else None
+
+
 def previous_rows(outdir: Path, reports: Iterable[str]) -> list[dict[str, object]]:
     """Rows of an earlier batch's summary.csv in ``outdir`` whose report folder is still there and is not one
     this batch writes (``reports``): a batch over another source folder into the same output folder keeps
@@ -480,6 +498,7 @@ def run_batch(
         batch_jobs = [ClipJob(str(c), str(outdir), names[c], settings.to_dict(), force, overlay,
                               str(model.path.parent)) for c in clip_list]
         rows: list[dict[str, object]] = []
+        started = time.time()
         runner = (_run_dask(batch_jobs, scheduler) if executor == "dask"
                   else _run_local(batch_jobs, jobs or os.cpu_count() or 1))
         try:
@@ -496,9 +515,14 @@ def run_batch(
             how = "Ctrl-C (SIGINT)" if isinstance(stop, KeyboardInterrupt) else signal.Signals(signum).name
             done = {str(r["clip"]) for r in rows}
             for job in batch_jobs:
-                if job.clip not in done:
-                    rows.append({"clip": job.clip, "report": job.name, "status": "cancelled",
-                                 "reason": f"not done: the batch was stopped by {how}"})
+                if job.clip in done:
+                    continue
+                finished = finished_during(job, started)
+                rows.append({"clip": job.clip, "report": job.name, "status": "ok", "duration_s": "",
+                             **_summary_fields(finished), "reason": f"finished as the batch was stopped by {how}"}
+                            if finished is not None else
+                            {"clip": job.clip, "report": job.name, "status": "cancelled",
+                             "reason": f"not done: the batch was stopped by {how}"})
             write_summary(earlier + rows, outdir)
             write_index(earlier + rows, outdir)
             raise BatchCancelled(how, int(signum), rows, outdir) from None
