@@ -122,13 +122,9 @@ def read_reps(report_dir: Path) -> pd.DataFrame:
 def measured_with(report_dir: Path) -> str:
     """How a report measured its winks, from its ``summary.json``: the wink signal and the threshold, e.g.
     ``"trunk_pelvis_flexion_deg, 8°"``. Figures measured differently are not comparable across sessions."""
-    import json
+    from buttwink.report import read_summary
 
-    try:
-        summary = json.loads((Path(report_dir) / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        summary = {}
-    summary = summary if isinstance(summary, dict) else {}
+    summary = read_summary(Path(report_dir)) or {}
     settings = summary.get("settings") if isinstance(summary.get("settings"), dict) else {}
     signal = str(summary.get("wink_signal") or EARLIER_WINK_SIGNAL)
     threshold = settings.get("wink_threshold_deg", 8.0)
