@@ -16,7 +16,7 @@ import pandas as pd
 
 from buttwink import pipeline
 from buttwink.drawing import draw_gauge, draw_pose, put_text, unit_px
-from buttwink.report_figure import departure_series, depth_words, rep_banner
+from buttwink.report_figure import departure_series, depth_words, rep_banner, threshold_reading
 from buttwink.video import iter_frames, probe_video
 
 _WINK = (255, 80, 70)
@@ -78,7 +78,7 @@ def write_overlay(
     rep_idx = _rep_of_row(reps, len(frames))
     departure = departure_series(analysis)
     depth = frames["depth_deg"].to_numpy(float)
-    threshold = float(analysis.settings.wink_threshold_deg)
+    threshold = threshold_reading(analysis, analysis.settings.wink_signal)[0]  # where a threshold-sized tuck reads
     banners = [_ascii(rep_banner(rep)) for _, rep in reps.iterrows()]
     colors = [_GREY if rep["status"] != "ok" else _WINK if bool(rep["wink"]) else _OK for _, rep in reps.iterrows()]
     after_onset = np.zeros(len(frames), bool)  # from a wink's onset to the end of its rep

@@ -14,7 +14,6 @@ Rendered with a private :class:`matplotlib.figure.Figure` on the Agg canvas (no 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -119,58 +118,29 @@ def _rep_color(rep: pd.Series) -> str:
     return WINK_COLOR if bool(rep["wink"]) else OK_COLOR
 
 
-def descent_trend(frames: pd.DataFrame, rep: pd.Series, signal: str | None = None,
-                  detector_signal: str = pipeline.WINK_SIGNAL) -> np.ndarray:
-    """The rep's own descent trend of the wink signal (degrees) for rows ``start..end``, NaN elsewhere.
-
-    The trend the detector measured the rep's departure from (``trend_offset_deg + trend_slope * depth``),
-    when the rep has it and ``signal`` is the one the detector read; otherwise the ``a + b x`` part
-    (``x = top depth - depth``) of the hinge model refitted over the descent with the rep's onset and hinge
-    power (from ``model``, "hinge p=<power>"), a straight line when there is no onset. The wink threshold is
-    a departure above this line.
-    """
-    signal = signal or pipeline.WINK_SIGNAL
+def descent_trend(frames: pd.DataFrame, rep: pd.Series) -> np.ndarray:
+    """The rep's own descent trend of the wink signal (degrees) for rows ``start..end``, NaN elsewhere: the line
+    the onset detector measured the rep's departure from, ``trend_offset_deg + trend_slope * depth`` (every
+    assessed rep has it). The wink threshold is a departure above this line."""
     out = np.full(len(frames), np.nan)
-    start, bottom, end = int(rep["start"]), int(rep["bottom"]), int(rep["end"])
-    depth = frames["depth_deg"].to_numpy(float)
     offset, slope = _f(rep.get("trend_offset_deg")), _f(rep.get("trend_slope"))
-    if np.isfinite(offset) and np.isfinite(slope) and signal == detector_signal:
-        out[start:end + 1] = offset + slope * depth[start:end + 1]
-        return out
-    y = frames[signal].to_numpy(float)
-    seg = slice(start, bottom + 1)
-    if not np.isfinite(depth[seg]).any():
-        return out
-    top = float(np.nanmax(depth[seg]))
-    x = top - depth
-    fit_sel = np.zeros(len(frames), bool)
-    fit_sel[seg] = True
-    fit_sel &= np.isfinite(x) & np.isfinite(y)
-    if fit_sel.sum() < 4 or np.ptp(x[fit_sel]) < 1e-6:
-        return out
-    xs, ys = x[fit_sel], y[fit_sel]
-    columns = [np.ones_like(xs), xs]
-    onset_depth = _f(rep.get("onset_depth_deg"))
-    if bool(rep.get("wink")) and np.isfinite(onset_depth):
-        match = re.search(r"p\s*=\s*([0-9.]+)", str(rep.get("model") or ""))
-        power = float(match.group(1)) if match else 1.0
-        columns.append(np.maximum(0.0, xs - (top - onset_depth)) ** power)
-    coef, *_ = np.linalg.lstsq(np.column_stack(columns), ys, rcond=None)
-    out[start:end + 1] = coef[0] + coef[1] * x[start:end + 1]
+    if np.isfinite(offset) and np.isfinite(slope):
+        start, end = int(rep["start"]), int(rep["end"])
+        out[start:end + 1] = offset + slope * frames["depth_deg"].to_numpy(float)[start:end + 1]
     return out
 
 
-def departure_series(analysis: pipeline.Analysis, signal: str | None = None) -> np.ndarray:
-    """Per-frame departure of the wink signal above its rep's descent trend (degrees, tuck +), NaN outside
-    the assessed reps: the tuck beyond the rep's own pattern, the quantity the wink threshold applies to."""
-    signal = signal or analysis.settings.wink_signal
+def departure_series(analysis: pipeline.Analysis) -> np.ndarray:
+    """Per-frame departure of the wink signal above its rep's descent trend (degrees as read, tuck +), NaN
+    outside the assessed reps: the tuck beyond the rep's own pattern, in the signal's own units."""
+    signal = analysis.settings.wink_signal
     frames = analysis.frames
     out = np.full(len(frames), np.nan)
     y = frames[signal].to_numpy(float) if signal in frames else np.full(len(frames), np.nan)
     for _, rep in analysis.reps.iterrows():
         if rep["status"] != "ok":
             continue
-        trend = descent_trend(frames, rep, signal, analysis.settings.wink_signal)
+        trend = descent_trend(frames, rep)
         sel = np.isfinite(trend)
         out[sel] = y[sel] - trend[sel]
     return out
@@ -429,7 +399,7 @@ def _depth_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: 
     the wink threshold as a line."""
     frames, reps = analysis.frames, analysis.reps
     depth = frames["depth_deg"].to_numpy(float)
-    tuck = departure_series(analysis, signal)
+    tuck = departure_series(analysis)
     threshold, threshold_label = threshold_reading(analysis, signal)
     ax.axvline(0.0, color="black", lw=1.2, ls="--")
     ax.text(0.0, 0.02, " parallel", transform=ax.get_xaxis_transform(), fontsize=10, va="bottom", ha="left")
@@ -510,7 +480,7 @@ def _time_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: i
     for _, rep in reps.iterrows():
         if rep["status"] != "ok":
             continue
-        trend = descent_trend(frames, rep, signal, analysis.settings.wink_signal)
+        trend = descent_trend(frames, rep)
         seg = slice(int(rep["start"]), int(rep["bottom"]) + 1)
         if np.isfinite(trend[seg]).any():
             ax.plot(t[seg], trend[seg] + thr_value, "--", color=WINK_COLOR, lw=1.3, label=thr_label)
