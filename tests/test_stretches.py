@@ -1,5 +1,5 @@
-"""Views over time (stretches.py) on hand-built landmark tables with known geometry, and the hinge rule that
-keeps picking a bar up out of the reps."""
+"""Views over time (stretches.py) on hand-built landmark tables with known geometry, and the rules that keep
+picking a bar up (a hip hinge) and walking (a step) out of the reps."""
 
 import itertools
 
@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from tests.test_view import H, W, _table
 
-from buttwink.reps import Rep, split_non_squats
+from buttwink.kinematics import feet_forward
+from buttwink.reps import STEP_FOOT_TRAVEL, Rep, segment_reps, split_non_squats
 from buttwink.stretches import FRONT, NOBODY, OUT, SIDE, describe_left_out, find_stretches, frame_labels
 
 FPS = 30
@@ -69,6 +70,14 @@ def test_a_side_view_too_short_for_a_rep_is_left_out_with_the_reason() -> None:
     assert not any(s.usable for s in stretches)
 
 
+@pytest.mark.parametrize(("shoulder_y", "label"), [(0.0, OUT), (0.01 * H, OUT), (0.05 * H, SIDE)])
+def test_shoulders_hugging_the_top_edge_are_out_of_the_picture(shoulder_y: float, label: str) -> None:
+    """A clip cropped at the chest: MediaPipe puts the unseen shoulders on the border, a few pixels in or out
+    from frame to frame; on the border they count as out of the picture, clearly inside as in it."""
+    labels = frame_labels(_table(0.0, shoulder_y=shoulder_y), W, H)
+    assert set(labels) == {label}
+
+
 def _rep(n: int, bottom: int) -> Rep:
     return Rep(n, bottom - 10, bottom, bottom + 10, (bottom - 10) / FPS, bottom / FPS, (bottom + 10) / FPS, 88.0, 0.0)
 
@@ -83,6 +92,50 @@ def test_hip_hinges_are_taken_out_of_the_reps_and_the_rest_renumbered() -> None:
     assert [r.rep for r in squats] == [1, 2] and [r.bottom for r in squats] == [100, 150]
     assert len(others) == 1 and others[0]["kind"] == "hip hinge"
     assert others[0]["start_time_s"] == pytest.approx(40 / FPS) and "trunk 78°" in others[0]["reason"]
+
+
+def _dip(t: np.ndarray, centre_s: float, half_width_s: float, bottom_deg: float) -> np.ndarray:
+    """A smooth dip of the thigh angle from 90° (standing) to ``bottom_deg`` and back."""
+    phase = np.clip((t - centre_s) / half_width_s, -1.0, 1.0)
+    return (90.0 - bottom_deg) * 0.5 * (1.0 + np.cos(np.pi * phase))
+
+
+def test_a_step_is_taken_out_of_the_reps_even_when_a_walk_comes_before_a_squat() -> None:
+    """Walking out of a rack (a thigh swings up while its foot travels), a pause that never gets back to the
+    standing level, then a squat whose feet stay put (with landmark jitter): the walk is a step, the squat a
+    rep, though the squat's start reaches back over the walk."""
+    t = np.arange(0, 12.0, 1 / FPS)
+    depth = 90.0 - _dip(t, 2.0, 0.8, 50.0) - _dip(t, 8.0, 1.2, 0.0)
+    depth[(t > 3.2) & (t < 6.0)] -= 12.0  # not quite standing between the walk and the squat
+    feet = np.zeros((len(t), 2))
+    walking = (t > 1.5) & (t < 2.5)
+    feet[walking, 1] = -1.5 * (t[walking] - 1.5)  # the right foot steps back 1.5 thigh lengths ...
+    feet[t >= 2.5, 1] = -1.5  # ... and stays there
+    rng = np.random.default_rng(3)
+    feet += rng.normal(0.0, 0.08, feet.shape)  # landmark jitter
+    reps = segment_reps(t, depth, min_range_deg=30.0)
+    assert len(reps) == 2
+    trunk, knee = np.full(len(t), 30.0), np.full(len(t), 110.0)
+    squats, others = split_non_squats(reps, trunk, knee, depth_deg=depth, feet_forward=feet)
+    assert [o["kind"] for o in others] == ["step"] and others[0]["end_time_s"] < 4.0
+    assert others[0]["reason"].startswith("not a squat: a step (the right foot moved 1.")
+    assert len(squats) == 1 and squats[0].rep == 1 and squats[0].bottom_time_s == pytest.approx(8.0, abs=0.1)
+    # Without the feet (or the depth) no step is looked for: both dips stay reps.
+    assert len(split_non_squats(reps, trunk, knee, feet_forward=feet)[0]) == 2
+    # The rule's threshold sits well above the jitter and well below the step.
+    assert 0.3 < STEP_FOOT_TRAVEL < 1.2
+
+
+def test_feet_forward_is_in_thigh_lengths_along_the_way_the_person_faces() -> None:
+    table = _table(0.0, n=10)
+    thigh = float(np.hypot(table["left_knee_x_px"][0] - table["left_hip_x_px"][0],
+                           table["left_knee_y_px"][0] - table["left_hip_y_px"][0]))
+    moved = table.copy()
+    for joint in ("ankle", "heel", "foot_index"):
+        moved[f"right_{joint}_x_px"] = moved[f"right_{joint}_x_px"] + 0.5 * thigh  # half a thigh to image-right
+    for sign in (1.0, -1.0):
+        shift = feet_forward(moved, sign) - feet_forward(table, sign)
+        assert shift[:, 1] == pytest.approx(np.full(10, 0.5 * sign)) and shift[:, 0] == pytest.approx(np.zeros(10))
 
 
 @pytest.mark.slow

@@ -130,6 +130,29 @@ def compute_kinematics(table: pd.DataFrame, near_side: str, facing_sign: float,
     return out
 
 
+def feet_forward(table: pd.DataFrame, facing_sign: float) -> np.ndarray:
+    """Each foot's position along the way the person faces, in thigh lengths (frames, 2: left, right).
+
+    A foot's position is the median of its ankle, heel and toe landmarks' image x times the facing sign; the
+    unit is the clip's median hip-to-knee distance of the side seen better (so the figure does not depend on
+    the picture's size). The origin is arbitrary: only changes over time mean anything. NaN where a foot's
+    landmarks are missing.
+    """
+    thighs = []
+    for side in ("left", "right"):
+        thigh = np.linalg.norm(landmark_xy(table, f"{side}_knee") - landmark_xy(table, f"{side}_hip"), axis=1)
+        thighs.append(np.nanmedian(thigh) if np.isfinite(thigh).any() else np.nan)
+    unit = np.nanmax(thighs) if np.isfinite(thighs).any() else np.nan
+    out = np.full((len(table), 2), np.nan)
+    if not (np.isfinite(unit) and unit > 0):
+        return out
+    for k, side in enumerate(("left", "right")):
+        xs = np.column_stack([landmark_xy(table, f"{side}_{joint}")[:, 0] for joint in ("ankle", "heel", "foot_index")])
+        seen = np.isfinite(xs).any(axis=1)
+        out[seen, k] = np.nanmedian(xs[seen], axis=1) * facing_sign / unit
+    return out
+
+
 def standing_mask(depth_deg: np.ndarray, margin_deg: float = 12.0) -> np.ndarray:
     """Frames where the person stands (thigh within ``margin_deg`` of its most upright level)."""
     d = np.asarray(depth_deg, float)

@@ -17,7 +17,7 @@ import pandas as pd
 import buttwink
 from buttwink.back_contour import N_STATIONS, back_columns, facing_sign, trace_back_contour
 from buttwink.edge_check import UNASSESSED_FRACTION, edge_assessment, edge_confidence, edge_jumps, static_edges
-from buttwink.kinematics import compute_kinematics, relative_to_standing, standing_mask
+from buttwink.kinematics import compute_kinematics, feet_forward, relative_to_standing, standing_mask
 from buttwink.models import DEFAULT_VARIANT, ModelInfo, ensure_model
 from buttwink.onset import CALIBRATIONS, Onset, detect_onset, pool_onsets
 from buttwink.pose import (
@@ -239,6 +239,8 @@ def measure_frames(track: PoseTrack, view: ViewAssessment, settings: Settings) -
     fps = 1.0 / float(np.median(steps)) if len(steps) else 30.0
     frames["back_edge_jump"] = edge_jumps(track.table, view.near_side, fps)
     frames["back_edge_static"] = static_edges(track.table, fps)
+    feet = feet_forward(track.table, view.facing_sign)
+    frames["left_foot_forward"], frames["right_foot_forward"] = feet[:, 0], feet[:, 1]
     frames["below_parallel"] = frames["depth_deg"] < 0
     frames["standing"] = standing
     frames["long_gap"] = gaps
@@ -253,8 +255,11 @@ def measure_reps(frames: pd.DataFrame, settings: Settings, view_yaw_deg: float =
     reps = segment_reps(time_s, frames["depth_deg"].to_numpy(float), min_range_deg=settings.min_rep_range_deg,
                         max_bottom_depth_deg=settings.max_bottom_depth_deg,
                         min_duration_s=settings.min_rep_duration_s)
+    feet = (frames[["left_foot_forward", "right_foot_forward"]].to_numpy(float)
+            if {"left_foot_forward", "right_foot_forward"} <= set(frames.columns) else None)
     reps, not_squats = split_non_squats(reps, frames["trunk_inclination_deg"].to_numpy(float),
-                                        frames["knee_flexion_deg"].to_numpy(float))
+                                        frames["knee_flexion_deg"].to_numpy(float),
+                                        depth_deg=frames["depth_deg"].to_numpy(float), feet_forward=feet)
     depth, hip_flexion = frames["depth_deg"].to_numpy(float), frames["hip_flexion_deg"].to_numpy(float)
     onsets = []
     for rep in reps:

@@ -8,7 +8,7 @@ such frame after. The descent runs start -> bottom, the ascent bottom -> end. Re
 
 A dip that is not a squat is taken out of the reps by its kinematics (:func:`split_non_squats`): at its
 bottom a hip hinge (picking a bar up, setting it down) has the trunk near horizontal and the knees only
-half bent.
+half bent; in a step (walking out of a rack, walking about) a foot travels, where a squat's feet stay put.
 """
 
 from __future__ import annotations
@@ -100,19 +100,57 @@ HINGE_TRUNK_DEG = 60.0
 HINGE_KNEE_DEG = 80.0
 
 
+#: A dip during which a foot moves along the way the person faces by more than this (thigh lengths, 90th
+#: percentile of its distance from where it stood when the dip began) is a step, not a squat. On the real clips
+#: a squat's feet move at most 0.3 thigh lengths (landmark noise, a heel that lifts); walking out of a rack
+#: 1.2-2.4.
+STEP_FOOT_TRAVEL = 0.6
+
+
+def _foot_travel(feet_forward: np.ndarray, depth_deg: np.ndarray, rep: Rep) -> tuple[float, int]:
+    """The larger of the two feet's travel in the deep half of ``rep`` (thigh lengths) and which foot (0 left,
+    1 right). The deep half is the run of frames around the bottom below the level halfway between the rep's
+    top and bottom: a step's foot moves while its thigh is up, and a rep's start can reach back over a walk
+    that came before it."""
+    half = rep.bottom_depth_deg + 0.5 * (rep.top_depth_deg - rep.bottom_depth_deg)
+    above = ~(depth_deg <= half)  # NaN counts as above: it ends the run
+    before = np.flatnonzero(above[rep.start:rep.bottom + 1])
+    after = np.flatnonzero(above[rep.bottom:rep.end + 1])
+    first = rep.start + int(before[-1]) if before.size else rep.start
+    last = rep.bottom + int(after[0]) if after.size else rep.end
+    span = feet_forward[first:last + 1]
+    travel = np.full(2, np.nan)
+    for k in range(2):
+        foot = span[:, k]
+        seen = np.flatnonzero(np.isfinite(foot))
+        if seen.size >= 3:
+            start = float(np.median(foot[seen[:3]]))
+            travel[k] = float(np.percentile(np.abs(foot[seen] - start), 90))
+    if not np.isfinite(travel).any():
+        return float("nan"), 0
+    k = int(np.nanargmax(travel))
+    return float(travel[k]), k
+
+
 def _at(values: np.ndarray, index: int, half_width: int = 2) -> float:
     window = values[max(0, index - half_width):index + half_width + 1]
     window = window[np.isfinite(window)]
     return float(np.median(window)) if len(window) else float("nan")
 
 
-def split_non_squats(reps: list[Rep], trunk_inclination_deg: np.ndarray,
-                     knee_flexion_deg: np.ndarray) -> tuple[list[Rep], list[dict[str, object]]]:
+def split_non_squats(reps: list[Rep], trunk_inclination_deg: np.ndarray, knee_flexion_deg: np.ndarray, *,
+                     depth_deg: np.ndarray | None = None, feet_forward: np.ndarray | None = None,
+                     ) -> tuple[list[Rep], list[dict[str, object]]]:
     """Reps that are squats (renumbered from 1) and the dips that are not, each as
-    ``{"start_time_s", "end_time_s", "kind", "reason"}``. Angles per frame in degrees: trunk inclination from
-    vertical (forward +), knee flexion (0 straight)."""
+    ``{"start_time_s", "end_time_s", "kind", "reason"}``; kinds "hip hinge" and "step". Angles per frame in
+    degrees: trunk inclination from vertical (forward +), knee flexion (0 straight), depth (the smoothed thigh angle the reps were found on).
+    ``feet_forward`` (frames, 2: left, right) is each foot's position along the way the person faces, in thigh
+    lengths (:func:`buttwink.kinematics.feet_forward`); without it, or without the depth, steps are not looked
+    for."""
     trunk = np.asarray(trunk_inclination_deg, float)
     knee = np.asarray(knee_flexion_deg, float)
+    feet = None if feet_forward is None or depth_deg is None else np.asarray(feet_forward, float).reshape(-1, 2)
+    depth = None if depth_deg is None else np.asarray(depth_deg, float)
     squats: list[Rep] = []
     others: list[dict[str, object]] = []
     for rep in reps:
@@ -121,6 +159,12 @@ def split_non_squats(reps: list[Rep], trunk_inclination_deg: np.ndarray,
             others.append({"start_time_s": rep.start_time_s, "end_time_s": rep.end_time_s, "kind": "hip hinge",
                            "reason": f"not a squat: a hip hinge (trunk {trunk_b:.0f}° from vertical, knees bent "
                                      f"only {knee_b:.0f}°)"})
+            continue
+        travel, foot = _foot_travel(feet, depth, rep) if feet is not None else (float("nan"), 0)
+        if travel > STEP_FOOT_TRAVEL:
+            others.append({"start_time_s": rep.start_time_s, "end_time_s": rep.end_time_s, "kind": "step",
+                           "reason": f"not a squat: a step (the {('left', 'right')[foot]} foot moved {travel:.1f} "
+                                     f"thigh lengths)"})
             continue
         squats.append(Rep(**{**rep.as_dict(), "rep": len(squats) + 1}))
     return squats, others
