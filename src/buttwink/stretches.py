@@ -4,7 +4,8 @@ a clip that also has a front view, a turn, a walk out of the picture or a title 
 Each frame gets a label from its landmarks:
 
 - ``no person``: the pose model found nobody (title cards, an empty room);
-- ``out of frame``: a key joint of the near side (shoulder, hip, knee, ankle) is outside the picture or
+- ``out of frame``: a key joint of the near side (shoulder, hip, knee, ankle) is outside the picture (or hugs
+  its border, :data:`buttwink.view.EDGE_BAND`) or
   hidden (walking out, a close-up);
 - ``front view``: the view is more than ``max_yaw_deg`` off the side view, judged from how far apart the
   left and right hips and shoulders are (:data:`buttwink.view.HIP_WIDTH_RATIO`), as a 1 s running median;
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from buttwink.pose import landmark_xy
-from buttwink.view import HIP_WIDTH_RATIO, KEY_JOINTS, SHOULDER_WIDTH_RATIO
+from buttwink.view import HIP_WIDTH_RATIO, KEY_JOINTS, SHOULDER_WIDTH_RATIO, in_picture
 
 SIDE, FRONT, NOBODY, OUT = "side view", "front view", "no person", "out of frame"
 _REASONS = {
@@ -88,14 +89,12 @@ def frame_labels(table: pd.DataFrame, width: int, height: int, *, max_yaw_deg: f
         vis = {side: np.nanmean(table[[f"{side}_{j}_visibility" for j in KEY_JOINTS]].to_numpy(float), axis=1)
                for side in ("left", "right")}
     near_left = np.nan_to_num(vis["left"], nan=-1.0) >= np.nan_to_num(vis["right"], nan=-1.0)
-    margin = 0.01 * max(width, height)
     inside = np.ones(n, bool)
     for joint in KEY_JOINTS:
         for side, pick in (("left", near_left), ("right", ~near_left)):
             xy = landmark_xy(table, f"{side}_{joint}")
             v = table[f"{side}_{joint}_visibility"].to_numpy(float)
-            ok = ((xy[:, 0] >= -margin) & (xy[:, 0] <= width + margin) & (xy[:, 1] >= -margin)
-                  & (xy[:, 1] <= height + margin) & (v >= 0.3))
+            ok = in_picture(xy, width, height) & (v >= 0.3)
             inside &= ~pick | ok
     yaw = pd.Series(np.where(detected, frame_yaw_deg(table), np.nan))
     yaw_smooth = _running(yaw, int(round(fps)), "median")

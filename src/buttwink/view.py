@@ -20,6 +20,18 @@ HIP_WIDTH_RATIO = 0.45
 SHOULDER_WIDTH_RATIO = 0.65
 #: A key joint must be inside the picture in at least this fraction of the frames with a person.
 MIN_IN_FRAME = 0.75
+#: A key joint is in the picture only when it lies at least this fraction of the picture's width (x) or height
+#: (y) inside the border. MediaPipe places joints it cannot see at the border: in a clip cropped at the chest
+#: the shoulders hug the top edge, from 4 % of the height above it to 5 % below (in or out by a few pixels
+#: from frame to frame). On the other real clips and on every render, key joints come this close to the border
+#: in at most 3 % of the frames.
+EDGE_BAND = 0.02
+
+
+def in_picture(xy: np.ndarray, width: float, height: float) -> np.ndarray:
+    """Which of the (N, 2) pixel points lie inside the picture by at least :data:`EDGE_BAND` (NaN: no)."""
+    bx, by = EDGE_BAND * width, EDGE_BAND * height
+    return (xy[:, 0] >= bx) & (xy[:, 0] <= width - bx) & (xy[:, 1] >= by) & (xy[:, 1] <= height - by)
 MAX_USABLE_YAW_DEG = 50.0
 #: Beyond this estimated angle off the side view, our ground-truth validation shows wink calls and onset
 #: depths degrade (benchmarks/accuracy.py: at 20° of camera yaw, half the 5° tucks were called winks).
@@ -104,16 +116,12 @@ def assess_view(
         facing_sign = 1.0 if nose >= ear else -1.0
 
     # Key points inside the picture (MediaPipe extrapolates points it cannot see).
-    margin = 0.01 * max(width, height)
     inside = np.ones(len(det), bool)
     missing = []
     for joint in KEY_JOINTS:
         xy = landmark_xy(det, f"{near}_{joint}")
         vis = det[f"{near}_{joint}_visibility"].to_numpy()
-        ok = (
-            (xy[:, 0] >= -margin) & (xy[:, 0] <= width + margin)
-            & (xy[:, 1] >= -margin) & (xy[:, 1] <= height + margin) & (vis >= 0.3)
-        )
+        ok = in_picture(xy, width, height) & (vis >= 0.3)
         if ok.mean() < MIN_IN_FRAME:
             missing.append(f"{joint}s ({1 - ok.mean():.0%} of frames)")
         inside &= ok
