@@ -142,11 +142,12 @@ def split_non_squats(reps: list[Rep], trunk_inclination_deg: np.ndarray, knee_fl
                      depth_deg: np.ndarray | None = None, feet_forward: np.ndarray | None = None,
                      ) -> tuple[list[Rep], list[dict[str, object]]]:
     """Reps that are squats (renumbered from 1) and the dips that are not, each as
-    ``{"start_time_s", "end_time_s", "kind", "reason"}``; kinds "hip hinge" and "step". Angles per frame in
-    degrees: trunk inclination from vertical (forward +), knee flexion (0 straight), depth (the smoothed thigh angle the reps were found on).
-    ``feet_forward`` (frames, 2: left, right) is each foot's position along the way the person faces, in thigh
-    lengths (:func:`buttwink.kinematics.feet_forward`); without it, or without the depth, steps are not looked
-    for."""
+    ``{"start_time_s", "end_time_s", "kind", "reason"}``; kinds "hip hinge" and "step".
+
+    Angles per frame in degrees: trunk inclination from vertical (forward +), knee flexion (0 straight),
+    depth (the smoothed thigh angle the reps were found on). ``feet_forward`` (frames, 2: left, right) is each
+    foot's position along the way the person faces, in thigh lengths (:func:`buttwink.kinematics.feet_forward`);
+    without it, or without the depth, steps are not looked for."""
     trunk = np.asarray(trunk_inclination_deg, float)
     knee = np.asarray(knee_flexion_deg, float)
     feet = None if feet_forward is None or depth_deg is None else np.asarray(feet_forward, float).reshape(-1, 2)
