@@ -6,6 +6,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from tests.test_report_figure import make_track
 from tests.test_view import H, W, _table
 
 from buttwink.kinematics import feet_forward
@@ -76,6 +77,24 @@ def test_shoulders_hugging_the_top_edge_are_out_of_the_picture(shoulder_y: float
     from frame to frame; on the border they count as out of the picture, clearly inside as in it."""
     labels = frame_labels(_table(0.0, shoulder_y=shoulder_y), W, H)
     assert set(labels) == {label}
+
+
+def test_a_clip_in_which_the_person_never_stands_up_is_refused_with_the_reason() -> None:
+    """The angles are read relative to standing: frames from the bottom half of a squat alone (as when the
+    shoulders are out of the picture whenever the person stands) have no standing posture to measure from."""
+    from buttwink.pipeline import ClipError, PoseTrack, analyze_track
+
+    track = make_track()
+    assert not analyze_track(track).reps.empty  # the whole clip, standing between squats, is analysed
+    depth = np.degrees(np.arctan2(track.table["left_knee_y_px"] - track.table["left_hip_y_px"],
+                                  track.table["left_knee_x_px"] - track.table["left_hip_x_px"]))
+    rows = np.flatnonzero((depth.to_numpy() < 55.0) & (track.table["time_s"].to_numpy() < 3.2))  # 1st squat
+    assert np.all(np.diff(rows) == 1) and len(rows) > FPS  # one run of frames, over a second long
+    table = track.table.iloc[rows].reset_index(drop=True)
+    table["frame"] = np.arange(len(table))
+    table["time_s"] = np.arange(len(table)) / FPS
+    with pytest.raises(ClipError, match=r"never stands up \(thigh at most \d+° above horizontal"):
+        analyze_track(PoseTrack(table, track.video, track.model))
 
 
 def _rep(n: int, bottom: int) -> Rep:

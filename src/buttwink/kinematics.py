@@ -153,6 +153,27 @@ def feet_forward(table: pd.DataFrame, facing_sign: float) -> np.ndarray:
     return out
 
 
+#: The angles are read relative to standing, so the person must stand up at some point: the thigh (smoothed
+#: depth) at least this many degrees above horizontal (90 = vertical). On the real clips every analysed
+#: stretch's most upright frame reads 85-110°; the side-view stretches of a clip cropped at the chest, which
+#: are the bottoms of its squats (standing, the shoulders leave the picture), read 37-62°.
+MIN_STANDING_THIGH_DEG = 70.0
+
+
+def stands_up(depth_deg: np.ndarray) -> bool:
+    """Whether the thigh ever reaches :data:`MIN_STANDING_THIGH_DEG` (depth in degrees, 90 = vertical)."""
+    d = np.asarray(depth_deg, float)
+    return bool(np.isfinite(d).any() and np.nanmax(d) >= MIN_STANDING_THIGH_DEG)
+
+
+def never_stands_reason(depth_deg: np.ndarray) -> str:
+    """The reason a clip or stretch without a standing posture is not analysed."""
+    d = np.asarray(depth_deg, float)
+    top = f"{np.nanmax(d):.0f}°" if np.isfinite(d).any() else "unknown"
+    return (f"the person never stands up (thigh at most {top} above horizontal, needs ≥ "
+            f"{MIN_STANDING_THIGH_DEG:.0f}°): no standing posture to measure from; film from standing to standing")
+
+
 def standing_mask(depth_deg: np.ndarray, margin_deg: float = 12.0) -> np.ndarray:
     """Frames where the person stands (thigh within ``margin_deg`` of its most upright level)."""
     d = np.asarray(depth_deg, float)

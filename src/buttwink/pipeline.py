@@ -17,7 +17,14 @@ import pandas as pd
 import buttwink
 from buttwink.back_contour import N_STATIONS, back_columns, facing_sign, trace_back_contour
 from buttwink.edge_check import UNASSESSED_FRACTION, edge_assessment, edge_confidence, edge_jumps, static_edges
-from buttwink.kinematics import compute_kinematics, feet_forward, relative_to_standing, standing_mask
+from buttwink.kinematics import (
+    compute_kinematics,
+    feet_forward,
+    never_stands_reason,
+    relative_to_standing,
+    standing_mask,
+    stands_up,
+)
 from buttwink.models import DEFAULT_VARIANT, ModelInfo, ensure_model
 from buttwink.onset import CALIBRATIONS, Onset, detect_onset, pool_onsets
 from buttwink.pose import (
@@ -318,6 +325,8 @@ def analyze_track(track: PoseTrack, settings: Settings | None = None) -> Analysi
         if not view.usable:
             raise ClipError("; ".join(view.reasons))
         frames = measure_frames(track, view, settings)
+        if not stands_up(frames["depth_deg"]):
+            raise ClipError(never_stands_reason(frames["depth_deg"]))
         reps = measure_reps(frames, settings, view.view_yaw_deg)
         not_squats = list(reps.attrs.get("not_squats", []))
         warnings = list(view.warnings)
@@ -366,6 +375,10 @@ def _measure_stretches(track: PoseTrack, stretches: list[Stretch], width: int, h
             refusals.append(stretch.reason)
             continue
         frames_k = measure_frames(sub, view, settings)
+        if not stands_up(frames_k["depth_deg"]):
+            stretch.usable, stretch.reason = False, never_stands_reason(frames_k["depth_deg"])
+            refusals.append(stretch.reason)
+            continue
         frames_k.index = range(stretch.start, stretch.end + 1)
         pieces.append(frames_k)
         reps_k = measure_reps(frames_k.reset_index(drop=True), settings, view.view_yaw_deg)
