@@ -100,26 +100,34 @@ GRADUAL_FLEXION_DEG = 12.0
 SHALLOW_DEPTH_DEG = 30.0
 
 
-def human_grid(seed_base: int = 5000) -> list[dict[str, float | str | int]]:
+def human_grid(seed_base: int = 5000, layout: int = 1) -> list[dict[str, float | str | int]]:
     """The human body grid: 6 shapes x 2 clothing styles x 6 squats = 72 clips (see :data:`HUMAN_SHAPES`).
-    Wink sizes, onsets, yaws, facing, arms and bottom depths are cycled so each meets every body. Design seeds
-    start at 5000, the held-out run's at 6000."""
+
+    Layout 1 (the design seeds from 5000 and the held-out seeds from 6000, 2026-12-03) cycles wink sizes,
+    onsets, yaws, facing, arms and bottom depths with the clip's index, so the squat pattern fixes the rest:
+    every no-tuck squat holds a bar, at yaw 0, facing right, to -20°; every shallow and gradual one has the
+    hands on the hips. Layout 2 (design seeds from 7000) cycles arms, yaw, facing and bottom depth with the
+    body as well, so each pattern meets each arm position, yaw and facing."""
     combos: list[dict[str, float | str | int]] = []
     k = 0
-    for shape in HUMAN_SHAPES:
-        for clothes in CLOTHES:
-            for pattern in ("wink", "wink", "wink", "none", "shallow", "gradual"):
-                combo: dict[str, float | str | int] = {
-                    "body": "human", "shape": shape, "clothes": clothes, "pattern": pattern,
-                    "wink": HUMAN_WINKS[k % len(HUMAN_WINKS)] if pattern == "wink" else 0.0,
-                    "onset": ONSET_DEPTHS[k % len(ONSET_DEPTHS)] if pattern == "wink" else 0.0,
-                    "yaw": YAWS[k % len(YAWS)], "facing": "right" if k % 2 else "left",
-                    "arms": ARMS[(k // 2) % len(ARMS)], "lean": 0.0,
-                    "depth": SHALLOW_DEPTH_DEG if pattern == "shallow" else BOTTOM_DEPTHS[(k // 3) % 2],
-                    "gradual": GRADUAL_FLEXION_DEG if pattern == "gradual" else 0.0, "seed": seed_base + k,
-                }
-                combos.append(combo)
-                k += 1
+    for body_index, (shape, clothes) in enumerate((s, c) for s in HUMAN_SHAPES for c in CLOTHES):
+        for j, pattern in enumerate(("wink", "wink", "wink", "none", "shallow", "gradual")):
+            if layout == 1:
+                arms, yaw, facing, depth = (k // 2) % 3, k % 3, k % 2, (k // 3) % 2
+            else:
+                arms, yaw = (j + body_index) % 3, (j + body_index // 2) % 3
+                facing, depth = (j + body_index // 2) % 2, (j + body_index // 3) % 2
+            combo: dict[str, float | str | int] = {
+                "body": "human", "shape": shape, "clothes": clothes, "pattern": pattern,
+                "wink": HUMAN_WINKS[k % len(HUMAN_WINKS)] if pattern == "wink" else 0.0,
+                "onset": ONSET_DEPTHS[k % len(ONSET_DEPTHS)] if pattern == "wink" else 0.0,
+                "yaw": YAWS[yaw], "facing": "right" if facing else "left",
+                "arms": ARMS[arms], "lean": 0.0,
+                "depth": SHALLOW_DEPTH_DEG if pattern == "shallow" else BOTTOM_DEPTHS[depth],
+                "gradual": GRADUAL_FLEXION_DEG if pattern == "gradual" else 0.0, "seed": seed_base + k,
+            }
+            combos.append(combo)
+            k += 1
     return combos
 
 
@@ -278,6 +286,9 @@ def main() -> int:
     parser.add_argument("--body", choices=("mannequin", "human"), default="mannequin",
                         help="the capsule mannequin (default) or the MakeHuman body grid (72 clips: 6 shapes x 2 "
                              "clothing styles x winks, no tuck, shallow and gradual-flexion squats)")
+    parser.add_argument("--human-layout", type=int, choices=(1, 2), default=1,
+                        help="human grid layout: 1 (seeds 5000 and 6000) ties arms, yaw, facing and depth to the "
+                             "squat pattern; 2 (design seeds 7000) cycles them independently (see human_grid)")
     parser.add_argument("--cache", type=Path, help="keep renders' landmarks and truth here and reuse them")
     parser.add_argument("--silhouette", choices=("mediapipe", "exact"), default="mediapipe",
                         help="trace the back on MediaPipe's mask (what buttwink does) or on the renderer's exact "
@@ -286,7 +297,7 @@ def main() -> int:
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     if args.body == "human":
-        combos = human_grid(6000 if args.seed_base is None else args.seed_base)
+        combos = human_grid(6000 if args.seed_base is None else args.seed_base, args.human_layout)
         if args.quick:
             combos = combos[::7]
     else:
