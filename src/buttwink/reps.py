@@ -101,9 +101,9 @@ HINGE_KNEE_DEG = 80.0
 
 
 #: A dip during which a foot moves along the way the person faces by more than this (thigh lengths, 90th
-#: percentile of its distance from where it stood when the dip began) is a step, not a squat. On the real clips
-#: a squat's feet move at most 0.3 thigh lengths (landmark noise, a heel that lifts); walking out of a rack
-#: 1.2-2.4.
+#: percentile of its distance from where it stood when the dip's deep half began) is a step, not a squat. On
+#: the real clips a squat's feet move at most 0.38 thigh lengths (landmark noise, a heel that lifts), on the
+#: renders at most 0.22; walking out of a rack, 1.3-2.4.
 STEP_FOOT_TRAVEL = 0.6
 
 

@@ -4,9 +4,8 @@ a clip that also has a front view, a turn, a walk out of the picture or a title 
 Each frame gets a label from its landmarks:
 
 - ``no person``: the pose model found nobody (title cards, an empty room);
-- ``out of frame``: a key joint of the near side (shoulder, hip, knee, ankle) is outside the picture (or hugs
-  its border, :data:`buttwink.view.EDGE_BAND`) or
-  hidden (walking out, a close-up);
+- ``out of frame``: a key joint of the near side (shoulder, hip, knee, ankle) is outside the picture, on its
+  border (:data:`buttwink.view.EDGE_BAND`) or hidden (walking out, a close-up);
 - ``front view``: the view is more than ``max_yaw_deg`` off the side view, judged from how far apart the
   left and right hips and shoulders are (:data:`buttwink.view.HIP_WIDTH_RATIO`), as a 1 s running median;
 - ``side view``: everything else.
