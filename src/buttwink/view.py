@@ -26,16 +26,16 @@ MIN_IN_FRAME = 0.75
 #: from frame to frame). On the other real clips and on every render, key joints come this close to the border
 #: in at most 3 % of the frames.
 EDGE_BAND = 0.02
+MAX_USABLE_YAW_DEG = 50.0
+#: Beyond this estimated angle off the side view, our ground-truth validation shows wink calls and onset
+#: depths degrade (benchmarks/accuracy.py: at 20° of camera yaw, half the 5° tucks were called winks).
+WARN_YAW_DEG = 15.0
 
 
 def in_picture(xy: np.ndarray, width: float, height: float) -> np.ndarray:
     """Which of the (N, 2) pixel points lie inside the picture by at least :data:`EDGE_BAND` (NaN: no)."""
     bx, by = EDGE_BAND * width, EDGE_BAND * height
     return (xy[:, 0] >= bx) & (xy[:, 0] <= width - bx) & (xy[:, 1] >= by) & (xy[:, 1] <= height - by)
-MAX_USABLE_YAW_DEG = 50.0
-#: Beyond this estimated angle off the side view, our ground-truth validation shows wink calls and onset
-#: depths degrade (benchmarks/accuracy.py: at 20° of camera yaw, half the 5° tucks were called winks).
-WARN_YAW_DEG = 15.0
 
 
 @dataclass
