@@ -1,5 +1,5 @@
 """The detector on the MakeHuman body (issue 17): what it gets right on the bundled human sample and on a human
-squat without a tuck, and the known defect under a loose T-shirt (a strict xfail, so a fix shows up)."""
+squat without a tuck, and a squat under a loose T-shirt, whose lower back is hidden (left unassessed)."""
 
 from __future__ import annotations
 
@@ -44,9 +44,10 @@ def test_a_human_squat_without_a_tuck_is_not_called_a_wink(tmp_path: Path) -> No
     assert not bool(reps["wink"].iloc[0])
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17: a loose T-shirt hangs over the lower back; the traced pelvis "
-                                       "line is the shirt, and nothing tells the back is hidden yet")
-def test_a_no_tuck_squat_under_a_loose_shirt_is_not_called_a_wink(tmp_path: Path) -> None:
+def test_a_squat_under_a_loose_shirt_is_left_unassessed_with_the_reason(tmp_path: Path) -> None:
+    """A loose T-shirt hangs over the lower back and the traced pelvis line is the shirt's (it read this squat
+    without a tuck as a wink, confidently). The step in the edge below the hem tells the back is hidden."""
     reps = _no_tuck_squat(tmp_path, "loose")
-    assert len(reps) == 1 and reps["status"].iloc[0] == "ok"
-    assert not bool(reps["wink"].iloc[0])
+    assert len(reps) == 1 and reps["status"].iloc[0] == "unassessed"
+    assert not bool(reps["wink"].iloc[0]) and reps["confidence"].iloc[0] == 0
+    assert str(reps["reason"].iloc[0]).startswith("something hangs off the lower back")

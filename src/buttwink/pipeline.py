@@ -16,7 +16,14 @@ import pandas as pd
 
 import buttwink
 from buttwink.back_contour import N_STATIONS, back_columns, facing_sign, trace_back_contour
-from buttwink.edge_check import UNASSESSED_FRACTION, edge_assessment, edge_confidence, edge_jumps, static_edges
+from buttwink.edge_check import (
+    UNASSESSED_FRACTION,
+    edge_assessment,
+    edge_confidence,
+    edge_jumps,
+    overhangs,
+    static_edges,
+)
 from buttwink.kinematics import (
     compute_kinematics,
     feet_forward,
@@ -246,6 +253,7 @@ def measure_frames(track: PoseTrack, view: ViewAssessment, settings: Settings) -
     fps = 1.0 / float(np.median(steps)) if len(steps) else 30.0
     frames["back_edge_jump"] = edge_jumps(track.table, view.near_side, fps)
     frames["back_edge_static"] = static_edges(track.table, fps)
+    frames["back_edge_overhang"] = overhangs(track.table)
     feet = feet_forward(track.table, view.facing_sign)
     frames["left_foot_forward"], frames["right_foot_forward"] = feet[:, 0], feet[:, 1]
     frames["below_parallel"] = frames["depth_deg"] < 0
@@ -280,7 +288,8 @@ def measure_reps(frames: pd.DataFrame, settings: Settings, view_yaw_deg: float =
             disturbed, why = edge_assessment(
                 frames["back_edge_jump"].to_numpy(bool) if "back_edge_jump" in frames else no_flags,
                 frames["back_edge_static"].to_numpy(bool) if "back_edge_static" in frames else no_flags,
-                rep.start, rep.bottom)
+                rep.start, rep.bottom,
+                frames["back_edge_overhang"].to_numpy(bool) if "back_edge_overhang" in frames else no_flags)
             if disturbed >= UNASSESSED_FRACTION:
                 onset = Onset(False, 0.0, float("nan"), 0.0, reason=why)
             else:
@@ -397,7 +406,8 @@ def _measure_stretches(track: PoseTrack, stretches: list[Stretch], width: int, h
     frames["frame"] = table["frame"].to_numpy()
     frames["time_s"] = table["time_s"].to_numpy(float)
     frames["detected"] = table["detected"].to_numpy(bool)
-    for flag in ("below_parallel", "standing", "long_gap", "back_edge_jump", "back_edge_static"):
+    for flag in ("below_parallel", "standing", "long_gap", "back_edge_jump", "back_edge_static",
+                 "back_edge_overhang"):
         frames[flag] = frames[flag].astype("boolean").fillna(False).astype(bool)
     frames = frames.reset_index(drop=True)
     reps = pd.concat(rep_tables, ignore_index=True) if rep_tables else pd.DataFrame()
