@@ -360,6 +360,9 @@ def main() -> int:
     confident = reps["meas_confidence"].astype(float) >= 0.5
     print(f"  ... among calls with confidence >= 0.5: {reps.loc[confident, 'correct'].mean():.1%} "
           f"({confident.mean():.0%} of reps)")
+    assessed = reps["meas_status"].eq("ok")
+    print(f"  ... among assessed reps: {reps.loc[assessed, 'correct'].mean():.1%} ({assessed.mean():.0%} of reps; "
+          "an unassessed rep counts above as no wink)")
     print(f"  onset depth |error|: median {err.median():.1f}°, max {err.max():.1f}°, within ±8°: {within:.0%} "
           f"of {len(err)} detected winks (goal: all, median <= 4°)")
     no_tuck = ~reps["truth_wink"].astype(bool)
