@@ -10,18 +10,30 @@ from tests.test_report_figure import make_track
 from tests.test_view import H, W, _table
 
 from buttwink.kinematics import feet_forward
+from buttwink.pipeline import PoseTrack, analyze_track
 from buttwink.reps import STEP_FOOT_TRAVEL, Rep, segment_reps, split_non_squats
-from buttwink.stretches import FRONT, NOBODY, OUT, SIDE, describe_left_out, find_stretches, frame_labels
+from buttwink.stretches import (
+    FRONT,
+    MAX_TURN_S,
+    NOBODY,
+    OUT,
+    SIDE,
+    TURN,
+    describe_left_out,
+    find_stretches,
+    frame_labels,
+)
 
 FPS = 30
 
 
 def clip_of(*parts: tuple[str, float]) -> pd.DataFrame:
-    """A landmarks table made of (kind, seconds) parts: "side", "front", "nobody" or "out"."""
+    """A landmarks table made of (kind, seconds) parts: "side", "side-left" (facing image-left), "front",
+    "nobody" or "out"."""
     tables = []
     for kind, seconds in parts:
         n = int(round(seconds * FPS))
-        table = _table(80.0 if kind == "front" else 0.0, n=n)
+        table = _table(80.0 if kind == "front" else 0.0, facing=-1.0 if kind == "side-left" else 1.0, n=n)
         if kind == "nobody":
             table.loc[:, table.columns[3:]] = np.nan
             table["detected"] = False
@@ -55,6 +67,53 @@ def test_a_clip_that_changes_view_keeps_its_side_view_stretch() -> None:
     assert all(a.end + 1 == b.start for a, b in itertools.pairwise(stretches))  # every row once
     note = describe_left_out(stretches)
     assert note.startswith("left out: 0.0–") and "not a side view" in note and "no person" in note
+
+
+def test_a_turn_between_side_views_facing_opposite_ways_is_named_and_both_are_kept() -> None:
+    table = clip_of(("side", 3), ("front", 0.8), ("side-left", 3))
+    stretches = find_stretches(table, W, H)
+    assert [s.kind for s in stretches] == [SIDE, TURN, SIDE]
+    assert [s.usable for s in stretches] == [True, False, True]
+    assert stretches[1].reason.startswith("a turn") and "turn" in describe_left_out(stretches)
+    assert all(a.end + 1 == b.start for a, b in itertools.pairwise(stretches))
+    # the same short front-view run between side views facing the same way stays part of the side view
+    same_way = find_stretches(clip_of(("side", 3), ("front", 0.8), ("side", 3)), W, H)
+    assert [s.kind for s in same_way] == [SIDE]
+
+
+def test_a_cut_to_the_other_facing_splits_the_side_view_and_a_flicker_does_not() -> None:
+    cut = find_stretches(clip_of(("side", 3), ("side-left", 3)), W, H)
+    assert [(s.kind, s.usable) for s in cut] == [(SIDE, True), (SIDE, True)]
+    assert cut[0].end_s == pytest.approx(3.0, abs=0.1)
+    flicker = clip_of(("side", 3), ("side-left", 0.3), ("side", 3))  # the feet misread for 0.3 s
+    assert [s.kind for s in find_stretches(flicker, W, H)] == [SIDE]
+
+
+def test_a_long_front_view_between_opposite_side_views_is_not_a_turn() -> None:
+    table = clip_of(("side", 3), ("front", MAX_TURN_S + 1.5), ("side-left", 3))
+    assert [s.kind for s in find_stretches(table, W, H)] == [SIDE, FRONT, SIDE]
+
+
+def test_squats_facing_one_way_then_the_other_are_all_measured() -> None:
+    """One clip: two squats facing image-right, then the same two mirrored (facing left). Read as one side
+    view, the second half's depth came out as 180° minus the thigh angle and no rep could be assessed."""
+    first = make_track()
+    width = 320
+    mirrored = first.table.copy()
+    for column in [c for c in mirrored.columns if c.endswith("_x_px")]:
+        mirrored[column] = width - mirrored[column]
+    table = pd.concat([first.table, mirrored], ignore_index=True)
+    table["frame"] = np.arange(len(table))
+    table["time_s"] = table["frame"] / float(FPS)
+    analysis = analyze_track(PoseTrack(table, first.video, first.model))
+    reps = analysis.reps
+    alone = analyze_track(make_track()).reps
+    assert len(reps) == 2 * len(alone) == 4
+    assert list(reps["status"]) == ["ok"] * 4
+    assert reps["top_depth_deg"].between(80, 100).all()
+    assert list(reps["wink"].astype(bool)) == 2 * list(alone["wink"].astype(bool))
+    kinds = [s["kind"] for s in analysis.stretches]
+    assert kinds == [SIDE, SIDE]
 
 
 def test_a_short_blip_inside_a_side_view_is_not_a_new_stretch() -> None:

@@ -12,7 +12,13 @@ Each frame gets a label from its landmarks:
 
 Labels are smoothed with a running majority over ``smooth_s`` (0.5 s), and a left-out run shorter than
 ``min_gap_s`` (1 s) inside a side-view stretch stays part of it (a hand passing in front of the knee is not
-a new stretch; the cleaning stage bridges such gaps or leaves them NaN). A side-view stretch is usable when
+a new stretch; the cleaning stage bridges such gaps or leaves them NaN).
+
+A side view is also split where the person comes to face the other way (:func:`steady_facing`: toes against
+heels, else nose against ears; a facing held for less than ``min_gap_s`` is a misread). A left-out run of up
+to :data:`MAX_TURN_S` between side views facing opposite ways is a ``turn``; either side view is measured on
+its own, with its own facing, and a clip cut from one facing to the other (no run between) gives two side
+views. A side-view stretch is usable when
 it lasts at least ``min_stretch_s`` (the shortest rep, 0.8 s by default). Times are seconds, rows are the
 landmarks table's rows (inclusive ``end``).
 """
@@ -26,10 +32,11 @@ import numpy as np
 import pandas as pd
 
 from buttwink.pose import landmark_xy
-from buttwink.view import HIP_WIDTH_RATIO, KEY_JOINTS, SHOULDER_WIDTH_RATIO, in_picture
+from buttwink.view import HIP_WIDTH_RATIO, KEY_JOINTS, SHOULDER_WIDTH_RATIO, frame_facing_signs, in_picture
 
-SIDE, FRONT, NOBODY, OUT = "side view", "front view", "no person", "out of frame"
+SIDE, FRONT, NOBODY, OUT, TURN = "side view", "front view", "no person", "out of frame", "turn"
 _REASONS = {
+    TURN: "a turn: the person faces the other way after it",
     FRONT: "not a side view (front or oblique)",
     NOBODY: "no person in the picture",
     OUT: "the body is not all in the picture",
@@ -128,6 +135,30 @@ def _majority(labels: np.ndarray, window: int) -> np.ndarray:
     return np.where(keep_own, labels, np.array(kinds, dtype=object)[best])
 
 
+#: Longest left-out run (s) between side views of opposite facing that is named a turn; a longer one keeps
+#: its own kind (a front-view demonstration between two side views is not a turn).
+MAX_TURN_S = 3.0
+
+
+def steady_facing(facing: np.ndarray, side: np.ndarray, time_s: np.ndarray, min_run_s: float) -> np.ndarray:
+    """Per frame: the facing (+1 image-right, -1 left) of the side-view frames (``side``), held steady: frames
+    that do not tell take their neighbours' facing, and a facing that lasts less than ``min_run_s`` seconds
+    (a foot or the nose misread for a moment) takes the facing before it. NaN outside the side view."""
+    out = pd.Series(np.where(side, facing, np.nan)).ffill().bfill().to_numpy(copy=True)
+    out[~side] = np.nan
+    runs = _runs(np.where(side, out, 0.0))
+    kept = [r for r in runs if r[2] != "0.0" and time_s[r[1]] - time_s[r[0]] >= min_run_s]
+    for a, b, value in runs:
+        if value == "0.0" or time_s[b] - time_s[a] >= min_run_s:
+            continue
+        before = [r for r in kept if r[1] < a]
+        after = [r for r in kept if r[0] > b]
+        source = before[-1] if before else (after[0] if after else None)
+        if source is not None:
+            out[a:b + 1] = float(source[2])
+    return out
+
+
 def find_stretches(table: pd.DataFrame, width: int, height: int, *, max_yaw_deg: float = 50.0,
                    min_stretch_s: float = 0.8, smooth_s: float = 0.5, min_gap_s: float = 1.0) -> list[Stretch]:
     """The clip's stretches in time order, covering every row once (see the module for the rules)."""
@@ -140,20 +171,29 @@ def find_stretches(table: pd.DataFrame, width: int, height: int, *, max_yaw_deg:
     fps = 1.0 / float(np.median(steps)) if len(steps) else 30.0
     labels = _majority(frame_labels(table, width, height, max_yaw_deg=max_yaw_deg, fps=fps),
                        int(round(smooth_s * fps)) | 1)
-    runs = _runs(labels)
-    # A short left-out run between two side-view runs belongs to the side view around it.
+    side = labels == SIDE
+    facing = steady_facing(frame_facing_signs(table), side, time_s, min_gap_s)
+    # Side-view runs are split where the facing changes; each run carries its facing (0 for other kinds).
+    faces_of = np.where(side, np.where(facing < 0, -1.0, 1.0), 0.0)
+    runs = [(a, b, str(labels[a]), float(faces_of[a]))
+            for a, b, _ in _runs(np.where(side, faces_of.astype(str), labels))]
+    # A short left-out run between two side-view runs belongs to the side view around it; between side views
+    # of opposite facing, a left-out run up to MAX_TURN_S is a turn, and there the side views stay apart.
     merged: list[list] = []
-    for k, (a, b, kind) in enumerate(runs):
-        short = (time_s[b] - time_s[a]) < min_gap_s
+    for k, (a, b, kind, faces) in enumerate(runs):
+        duration = time_s[b] - time_s[a]
         between_sides = 0 < k < len(runs) - 1 and runs[k - 1][2] == SIDE and runs[k + 1][2] == SIDE
-        if kind != SIDE and short and between_sides:
-            kind = SIDE
-        if merged and merged[-1][2] == kind:
+        turning = between_sides and runs[k - 1][3] != runs[k + 1][3]
+        if kind != SIDE and between_sides and not turning and duration < min_gap_s:
+            kind, faces = SIDE, runs[k - 1][3]
+        elif kind != SIDE and turning and duration <= MAX_TURN_S:
+            kind = TURN
+        if merged and merged[-1][2] == kind and (kind != SIDE or merged[-1][3] == faces):
             merged[-1][1] = b
         else:
-            merged.append([a, b, kind])
+            merged.append([a, b, kind, faces])
     stretches = []
-    for a, b, kind in merged:
+    for a, b, kind, _ in merged:
         start_s, end_s = float(time_s[a]), float(time_s[b])
         if kind == SIDE:
             long_enough = (end_s - start_s) >= min_stretch_s

@@ -5,6 +5,7 @@ whether the clip is usable at all (a person found, the key points inside the pic
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from warnings import catch_warnings, simplefilter
 
 import numpy as np
 import pandas as pd
@@ -84,6 +85,25 @@ def estimate_view_yaw(table: pd.DataFrame) -> float:
     if not np.isfinite(ratio):
         return float("nan")
     return float(np.degrees(np.arcsin(np.clip(ratio, 0.0, 1.0))))
+
+
+def frame_facing_signs(table: pd.DataFrame) -> np.ndarray:
+    """Per frame: +1 where the person faces image-right, -1 image-left, NaN where it cannot be told. Read from
+    the toes against the heels (both feet's midpoints), else the nose against the ears, as the back-contour
+    tracer reads it; differences under a pixel are no direction."""
+    def mid(name: str) -> np.ndarray:
+        return np.nanmean(np.stack([table[f"left_{name}_x_px"].to_numpy(float),
+                                    table[f"right_{name}_x_px"].to_numpy(float)]), axis=0)
+
+    with np.errstate(invalid="ignore"), catch_warnings():
+        simplefilter("ignore", RuntimeWarning)  # frames without a person: NaN, on purpose
+        feet = mid("foot_index") - mid("heel")
+        face = table["nose_x_px"].to_numpy(float) - mid("ear")
+    out = np.full(len(table), np.nan)
+    for diff in (face, feet):  # the feet, where they tell, override the face
+        told = np.isfinite(diff) & (np.abs(diff) > 1.0)
+        out[told] = np.sign(diff[told])
+    return out
 
 
 def assess_view(
