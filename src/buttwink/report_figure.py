@@ -263,7 +263,7 @@ def read_frames_at(video_path: Path | str, track: pipeline.PoseTrack, rows: list
     height = int(_f(track.video.get("height")) or 0) if np.isfinite(_f(track.video.get("height"))) else 0
     images: dict[int, np.ndarray] = {}
     last = max(by_frame)
-    for frame in iter_frames(video_path, max_height):
+    for frame in iter_frames(video_path, max_height, only=by_frame):  # the other frames are not converted
         if frame.index in by_frame:
             rgb = frame.rgb
             if width and height and rgb.shape[:2] != (height, width):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -230,7 +230,7 @@ def probe_video(path: Path | str, max_height: int | None = None) -> VideoInfo:
 
 
 def iter_frames(video: Path | str | VideoInfo, max_height: int | None = None,
-                stats: DecodeStats | None = None) -> Iterator[Frame]:
+                stats: DecodeStats | None = None, *, only: Container[int] | None = None) -> Iterator[Frame]:
     """Stream the clip's frames as RGB uint8, rotated upright and downscaled to ``max_height`` pixels.
 
     ``video`` is a path, or the :class:`VideoInfo` a caller already has from :func:`probe_video` (then the
@@ -239,6 +239,8 @@ def iter_frames(video: Path | str | VideoInfo, max_height: int | None = None,
     previous time plus one nominal frame interval. When OpenCV stops more than
     :data:`LOST_FRAMES_TOLERATED` frames short of the container's count, the rest comes from PyAV.
     ``stats``, when given, is filled in as decoding goes (complete once the iterator is exhausted).
+    ``only``, when given, holds the frame indices wanted: every frame is still decoded (indices and times are
+    the same as without it), but only those are converted and yielded.
     """
     info = video if isinstance(video, VideoInfo) else probe_video(video, max_height)
     stats = stats if stats is not None else DecodeStats()
@@ -254,7 +256,8 @@ def iter_frames(video: Path | str | VideoInfo, max_height: int | None = None,
                 break
             pos_ms = cap.get(cv2.CAP_PROP_POS_MSEC)
             t = clock.time(pos_ms / 1000.0 if pos_ms and math.isfinite(pos_ms) else index * step)
-            yield Frame(index, t, _deliver(bgr, info))
+            if only is None or index in only:
+                yield Frame(index, t, _deliver(bgr, info))
             index += 1
             stats.decoded = index
     finally:
@@ -267,7 +270,9 @@ def iter_frames(video: Path | str | VideoInfo, max_height: int | None = None,
             t_raw = clock.last_raw + step
         elif t_raw <= clock.last_raw + step / 2:
             continue  # OpenCV delivered this one already
-        yield Frame(index, clock.time(t_raw), _deliver(bgr, info))
+        t = clock.time(t_raw)
+        if only is None or index in only:
+            yield Frame(index, t, _deliver(bgr, info))
         index += 1
         stats.decoded = index
         stats.recovered += 1
