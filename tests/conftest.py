@@ -86,6 +86,16 @@ def person_frames(n: int = PERSON_FRAMES) -> list[np.ndarray]:
 
 
 @pytest.fixture(scope="session")
+def one_rep_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one-rep squat of ``clinic_helpers`` (about 3 s, 320x240, 15 fps, seed 11), rendered once per session
+    for every test that needs a short real analysis (fault, clinic and resume tests); read-only: copy it to
+    change it."""
+    from clinic_helpers import render_one_rep
+
+    return render_one_rep(tmp_path_factory.mktemp("onerep"), seed=11)
+
+
+@pytest.fixture(scope="session")
 def person_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A short clip of a real person (20 frames, 400x480, 20 fps)."""
     return write_clip(tmp_path_factory.mktemp("person") / "astronaut.mp4", person_frames(), fps=PERSON_FPS)

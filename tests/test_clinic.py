@@ -31,10 +31,10 @@ ATHLETE = "Ann O'Neil-Lee"
 
 
 @pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def clips(tmp_path_factory: pytest.TempPathFactory, one_rep_clip: Path) -> dict[str, Path]:
     """Two one-rep clips: one with a wink, one without."""
     root = tmp_path_factory.mktemp("clinic-clips")
-    return {"wink": render_one_rep(root / "wink", seed=11),
+    return {"wink": one_rep_clip,  # render_one_rep(..., seed=11), shared with the other tests (conftest)
             "nowink": render_one_rep(root / "nowink", seed=12, wink_deg=0.0)}
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 from pathlib import Path
 
 import pytest
-from clinic_helpers import get_json, post_clip, render_one_rep, serving, variant, wait_for
+from clinic_helpers import get_json, post_clip, serving, variant, wait_for
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to follow the processes")]
@@ -38,8 +39,8 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_kill_9_mid_analysis_then_restart_completes_every_job_once(tmp_path: Path) -> None:
-    clip = render_one_rep(tmp_path / "clip", seed=11)
+def test_kill_9_mid_analysis_then_restart_completes_every_job_once(tmp_path: Path, one_rep_clip: Path) -> None:
+    clip = Path(shutil.copy(one_rep_clip, tmp_path / "video.mp4"))  # render_one_rep(..., seed=11), conftest's
     clips = [clip, variant(clip, tmp_path, 1), variant(clip, tmp_path, 2)]
     data = tmp_path / "data"
     with serving(data, tmp_path / "server1.log") as server:

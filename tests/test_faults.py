@@ -33,10 +33,6 @@ from buttwink.report import MAX_NAME_BYTES, remove_stale_temporaries, safe_name
 from buttwink.synth import CameraParams, SquatParams, render_clip
 
 BUTTWINK = Path(sys.executable).with_name("buttwink")
-#: A one-rep clip, about 3 s at 15 fps: short enough for many runs, long enough to be a squat.
-ONE_REP = SquatParams(reps=1, stand_s=0.6, descent_s=1.0, ascent_s=0.8, depth_deg=-20.0, wink_deg=15.0,
-                      onset_depth_deg=0.0)
-SMALL = CameraParams(width=320, height=240, fps=15.0)
 
 
 def run(*args: object):
@@ -62,10 +58,9 @@ def summary_rows(out: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("onerep")
-    render_clip(folder, ONE_REP, SMALL, seed=11)
-    return folder / "video.mp4"
+def clip(one_rep_clip: Path) -> Path:
+    """A one-rep clip, about 3 s at 15 fps, 320x240 (conftest: rendered once per session)."""
+    return one_rep_clip
 
 
 @pytest.fixture(scope="module")
