@@ -85,6 +85,23 @@ def person_frames(n: int = PERSON_FRAMES) -> list[np.ndarray]:
     return frames
 
 
+#: The two-rep squat clip (:func:`short_clip`): a wink in both reps, about 5.5 s at 320x240 and 15 fps.
+SHORT_SQUAT = dict(reps=2, stand_s=0.5, descent_s=1.0, ascent_s=0.8, depth_deg=-20.0, wink_deg=15.0,
+                   onset_depth_deg=0.0)
+SHORT_CAMERA = dict(width=320, height=240, fps=15.0)
+
+
+@pytest.fixture(scope="session")
+def short_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A rendered side-view squat: 2 reps with a wink, ~5.5 s, 320x240, 15 fps (seed 7), rendered once per
+    session for the CLI robustness and Dask executor tests; read-only: copy it to change it."""
+    from buttwink.synth import CameraParams, SquatParams, render_clip
+
+    out = tmp_path_factory.mktemp("rendered")
+    render_clip(out, SquatParams(**SHORT_SQUAT), CameraParams(**SHORT_CAMERA), seed=7)
+    return out / "video.mp4"
+
+
 @pytest.fixture(scope="session")
 def one_rep_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The one-rep squat of ``clinic_helpers`` (about 3 s, 320x240, 15 fps, seed 11), rendered once per session

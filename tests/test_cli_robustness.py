@@ -21,20 +21,20 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHORT_CAMERA, SHORT_SQUAT
 from typer.testing import CliRunner
 
 from buttwink.cli import app
 from buttwink.onset import CALIBRATIONS
 from buttwink.report import safe_name, unique_names, write_report
 from buttwink.settings import Settings
-from buttwink.synth import CameraParams, SquatParams, render_clip
+from buttwink.synth import CameraParams, SquatParams
 from buttwink.video import iter_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 FRONT_VIEW = ROOT.parent / "shared" / "videos" / "front_view_3reps.mp4"
-SQUAT = SquatParams(reps=2, stand_s=0.5, descent_s=1.0, ascent_s=0.8, depth_deg=-20.0, wink_deg=15.0,
-                    onset_depth_deg=0.0)
-CAMERA = CameraParams(width=320, height=240, fps=15.0)
+SQUAT = SquatParams(**SHORT_SQUAT)  # short_clip's (conftest)
+CAMERA = CameraParams(**SHORT_CAMERA)
 REPS = SQUAT.reps
 
 #: What a single bad input must be refused with (the reason part of the one-line error).
@@ -120,12 +120,7 @@ def assert_one_line_error(result, clip: Path, reason: str) -> None:
 # ------------------------------------------------------------------------------------------------ fixtures
 
 
-@pytest.fixture(scope="session")
-def short_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A rendered side-view squat: 2 reps with a wink, ~5.5 s, 320x240, 15 fps."""
-    out = tmp_path_factory.mktemp("rendered")
-    render_clip(out, SQUAT, CAMERA, seed=7)
-    return out / "video.mp4"
+# short_clip (2 reps, 320x240, 15 fps) and one_rep_clip are conftest's, rendered once per session.
 
 
 # ------------------------------------------------------------------------------------------------ analyze

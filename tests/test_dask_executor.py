@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from buttwink.cli import app
-from buttwink.synth import CameraParams, SquatParams, render_clip
 
 distributed = pytest.importorskip("distributed")
 
@@ -30,13 +29,10 @@ def _batch(*args: object):
 
 
 @pytest.fixture(scope="module")
-def inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rendered = tmp_path_factory.mktemp("rendered")
-    render_clip(rendered, SquatParams(reps=2, stand_s=0.5, descent_s=1.0, ascent_s=0.8, depth_deg=-20.0,
-                                      wink_deg=15.0, onset_depth_deg=0.0),
-                CameraParams(width=320, height=240, fps=15.0), seed=11)
+def inbox(tmp_path_factory: pytest.TempPathFactory, short_clip: Path) -> Path:
+    """A good clip (conftest's two-rep render, shared with the CLI tests) and a broken one."""
     folder = tmp_path_factory.mktemp("in")
-    shutil.copy(rendered / "video.mp4", folder / "good.mp4")
+    shutil.copy(short_clip, folder / "good.mp4")
     (folder / "broken.mp4").write_text("not a video\n")
     return folder
 
