@@ -1,8 +1,8 @@
 """Back-edge check stage: is the traced back edge the person's back, frame to frame?
 
 The back contour is the posterior edge of the person mask. When something else forms that edge (a rack
-upright or a plate behind the lifter, an arm, another person, a door frame or a wall corner), the edge does
-not move with the body. Two ways of not moving with it are flagged, per frame:
+upright or a plate behind the lifter, an arm, another person, a door frame or a wall corner, a loose shirt),
+the edge does not move with the body, or it stands off the body. Three kinds of frames are flagged:
 
 - a *jump* (:func:`edge_jumps`): the lower back's edge (the pelvis and lumbar stations) moves, relative to
   the hip landmark, by more than :data:`JUMP_TRUNK_FRACTION` of the trunk length (hip to shoulder) in one

@@ -18,9 +18,10 @@ A side view is also split where the person comes to face the other way (:func:`s
 heels, else nose against ears; a facing held for less than ``min_gap_s`` is a misread). A left-out run of up
 to :data:`MAX_TURN_S` between side views facing opposite ways is a ``turn``; either side view is measured on
 its own, with its own facing, and a clip cut from one facing to the other (no run between) gives two side
-views. A side-view stretch is usable when
-it lasts at least ``min_stretch_s`` (the shortest rep, 0.8 s by default). Times are seconds, rows are the
-landmarks table's rows (inclusive ``end``).
+views.
+
+A side-view stretch is usable when it lasts at least ``min_stretch_s`` (the shortest rep, 0.8 s by default).
+Times are seconds, rows are the landmarks table's rows (inclusive ``end``).
 """
 
 from __future__ import annotations
@@ -143,19 +144,21 @@ MAX_TURN_S = 3.0
 def steady_facing(facing: np.ndarray, side: np.ndarray, time_s: np.ndarray, min_run_s: float) -> np.ndarray:
     """Per frame: the facing (+1 image-right, -1 left) of the side-view frames (``side``), held steady: frames
     that do not tell take their neighbours' facing, and a facing that lasts less than ``min_run_s`` seconds
-    (a foot or the nose misread for a moment) takes the facing before it. NaN outside the side view."""
+    (a foot or the nose misread for a moment) takes the facing before it (after it, at the start). NaN
+    outside the side view, and where no side-view frame tells."""
     out = pd.Series(np.where(side, facing, np.nan)).ffill().bfill().to_numpy(copy=True)
     out[~side] = np.nan
-    runs = _runs(np.where(side, out, 0.0))
-    kept = [r for r in runs if r[2] != "0.0" and time_s[r[1]] - time_s[r[0]] >= min_run_s]
+    code = np.where(side & np.isfinite(out), np.sign(np.nan_to_num(out)), 0.0)  # 0: not a side view / unknown
+    runs = [(a, b, float(code[a])) for a, b, _ in _runs(code.astype(int).astype(str))]
+    steady = [(a, b, value) for a, b, value in runs if value and time_s[b] - time_s[a] >= min_run_s]
     for a, b, value in runs:
-        if value == "0.0" or time_s[b] - time_s[a] >= min_run_s:
+        if not value or time_s[b] - time_s[a] >= min_run_s:
             continue
-        before = [r for r in kept if r[1] < a]
-        after = [r for r in kept if r[0] > b]
+        before = [r for r in steady if r[1] < a]
+        after = [r for r in steady if r[0] > b]
         source = before[-1] if before else (after[0] if after else None)
         if source is not None:
-            out[a:b + 1] = float(source[2])
+            out[a:b + 1] = source[2]
     return out
 
 
