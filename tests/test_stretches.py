@@ -89,6 +89,15 @@ def test_a_cut_to_the_other_facing_splits_the_side_view_and_a_flicker_does_not()
     assert [s.kind for s in find_stretches(flicker, W, H)] == [SIDE]
 
 
+def test_a_short_side_view_with_a_flickering_facing_stays_whole() -> None:
+    """No facing holds 1 s in a 1.2 s side view (the feet misread for 0.1 s): it takes its most common
+    facing and stays one usable stretch (the chest-cropped real clip at half the frame rate was cut into
+    pieces too short for a rep this way)."""
+    table = clip_of(("nobody", 1), ("side", 0.3), ("side-left", 0.1), ("side", 0.8), ("nobody", 1))
+    stretches = find_stretches(table, W, H)
+    assert [(s.kind, s.usable) for s in stretches] == [(NOBODY, False), (SIDE, True), (NOBODY, False)]
+
+
 def test_a_long_front_view_between_opposite_side_views_is_not_a_turn() -> None:
     table = clip_of(("side", 3), ("front", MAX_TURN_S + 1.5), ("side-left", 3))
     assert [s.kind for s in find_stretches(table, W, H)] == [SIDE, FRONT, SIDE]

@@ -142,23 +142,29 @@ MAX_TURN_S = 3.0
 
 
 def steady_facing(facing: np.ndarray, side: np.ndarray, time_s: np.ndarray, min_run_s: float) -> np.ndarray:
-    """Per frame: the facing (+1 image-right, -1 left) of the side-view frames (``side``), held steady: frames
-    that do not tell take their neighbours' facing, and a facing that lasts less than ``min_run_s`` seconds
-    (a foot or the nose misread for a moment) takes the facing before it (after it, at the start). NaN
-    outside the side view, and where no side-view frame tells."""
-    out = pd.Series(np.where(side, facing, np.nan)).ffill().bfill().to_numpy(copy=True)
-    out[~side] = np.nan
-    code = np.where(side & np.isfinite(out), np.sign(np.nan_to_num(out)), 0.0)  # 0: not a side view / unknown
-    runs = [(a, b, float(code[a])) for a, b, _ in _runs(code.astype(int).astype(str))]
-    steady = [(a, b, value) for a, b, value in runs if value and time_s[b] - time_s[a] >= min_run_s]
-    for a, b, value in runs:
-        if not value or time_s[b] - time_s[a] >= min_run_s:
+    """Per frame: the facing (+1 image-right, -1 left) of the side-view frames (``side``), held steady within
+    each run of side-view frames: frames that do not tell take their neighbours' facing, and a facing that
+    lasts less than ``min_run_s`` seconds (a foot or the nose misread for a moment) takes the facing before
+    it (after it, at the run's start). A run of side-view frames in which no facing lasts that long takes its
+    most common facing. NaN outside the side view, and where no frame of the run tells."""
+    out = np.full(len(facing), np.nan)
+    for first, last, kind in _runs(np.where(side, "side", "other")):
+        if kind != "side":
             continue
-        before = [r for r in steady if r[1] < a]
-        after = [r for r in steady if r[0] > b]
-        source = before[-1] if before else (after[0] if after else None)
-        if source is not None:
-            out[a:b + 1] = source[2]
+        raw = pd.Series(facing[first:last + 1]).ffill().bfill().to_numpy(copy=True)
+        if not np.isfinite(raw).any():
+            continue
+        times = time_s[first:last + 1]
+        runs = [(a, b, float(raw[a])) for a, b, _ in _runs(raw.astype(str))]
+        steady = [r for r in runs if times[r[1]] - times[r[0]] >= min_run_s]
+        if not steady:
+            raw[:] = 1.0 if np.sum(raw) >= 0 else -1.0
+        for a, b, _ in runs if steady else []:
+            if times[b] - times[a] >= min_run_s:
+                continue
+            before = [r for r in steady if r[1] < a]
+            raw[a:b + 1] = before[-1][2] if before else next(r for r in steady if r[0] > b)[2]
+        out[first:last + 1] = raw
     return out
 
 
@@ -175,7 +181,15 @@ def find_stretches(table: pd.DataFrame, width: int, height: int, *, max_yaw_deg:
     labels = _majority(frame_labels(table, width, height, max_yaw_deg=max_yaw_deg, fps=fps),
                        int(round(smooth_s * fps)) | 1)
     side = labels == SIDE
-    facing = steady_facing(frame_facing_signs(table), side, time_s, min_gap_s)
+    # The facing is held steady over side views together with the short left-out runs inside them, so that a
+    # blip does not cut a side view into pieces too short to have a steady facing of their own.
+    plain = _runs(labels)
+    bridged = side.copy()
+    for k, (a, b, kind) in enumerate(plain):
+        if (kind != SIDE and 0 < k < len(plain) - 1 and plain[k - 1][2] == SIDE and plain[k + 1][2] == SIDE
+                and time_s[b] - time_s[a] < min_gap_s):
+            bridged[a:b + 1] = True
+    facing = steady_facing(np.where(side, frame_facing_signs(table), np.nan), bridged, time_s, min_gap_s)
     # Side-view runs are split where the facing changes; each run carries its facing (0 for other kinds).
     faces_of = np.where(side, np.where(facing < 0, -1.0, 1.0), 0.0)
     runs = [(a, b, str(labels[a]), float(faces_of[a]))
