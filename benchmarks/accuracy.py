@@ -14,6 +14,7 @@ A truth rep counts as a wink when its wink_deg >= the detector's threshold (8° 
     python benchmarks/accuracy.py --quick        # 6 clips
     python benchmarks/accuracy.py --full --cache DIR   # keep each clip's landmarks and truth in DIR
     python benchmarks/accuracy.py --full --silhouette exact   # back traced on the exact silhouette
+    python benchmarks/accuracy.py --full --camera-height-m 0.3 --vfov-deg 60   # a phone on the floor
 
 With ``--cache``, a clip whose render and pose estimation are already in DIR is not rendered or estimated
 again: its landmarks file is reanalysed (:func:`buttwink.pipeline.analyze_landmarks`), which takes seconds
@@ -169,6 +170,9 @@ def clip_name(params: dict[str, float | str | int]) -> str:
     name = "w{wink:g}_o{onset:g}_y{yaw:g}_{facing}_{arms}".format(**params)
     if params.get("body") == "human":
         name = "{shape}_{clothes}_{pattern}_".format(**params) + name
+    for key, tag in (("distance_m", "dist"), ("height_m", "cam"), ("vfov_deg", "fov")):
+        if key in params:
+            name += f"_{tag}{float(params[key]):g}"
     return name
 
 
@@ -179,8 +183,9 @@ def render_and_estimate(params: dict[str, float | str | int], clip_dir: Path, wi
     from buttwink.settings import Settings
     from buttwink.synth import CameraParams, SquatParams, render_clip
 
+    placement = {key: float(params[key]) for key in ("distance_m", "height_m", "vfov_deg") if key in params}
     camera = CameraParams(width=width, height=height, fps=30.0, yaw_deg=float(params["yaw"]),
-                          facing=str(params["facing"]), noise_sigma=2.0)
+                          facing=str(params["facing"]), noise_sigma=2.0, **placement)  # type: ignore[arg-type]
     if params.get("body") == "human":
         from buttwink.synth import BodyShapeParams, HumanParams, render_human_clip
 
@@ -290,6 +295,10 @@ def main() -> int:
                         help="human grid layout: 1 (seeds 5000 and 6000) ties arms, yaw, facing and depth to the "
                              "squat pattern; 2 (design seeds 7000) cycles them independently (see human_grid)")
     parser.add_argument("--cache", type=Path, help="keep renders' landmarks and truth here and reuse them")
+    parser.add_argument("--camera-height-m", type=float, default=None,
+                        help="camera height above the floor, m (default: standing hip height; the camera is level)")
+    parser.add_argument("--camera-distance-m", type=float, default=None, help="camera distance, m (default 3.6)")
+    parser.add_argument("--vfov-deg", type=float, default=None, help="vertical field of view, deg (default 40)")
     parser.add_argument("--silhouette", choices=("mediapipe", "exact"), default="mediapipe",
                         help="trace the back on MediaPipe's mask (what buttwink does) or on the renderer's exact "
                              "silhouette, at the same landmark stations (a diagnostic: what a perfect "
@@ -303,6 +312,10 @@ def main() -> int:
     else:
         combos = grid("full" if args.full else "quick" if args.quick else "default",
                       100 if args.seed_base is None else args.seed_base)
+    placement = {key: value for key, value in (("distance_m", args.camera_distance_m),
+                                                ("height_m", args.camera_height_m), ("vfov_deg", args.vfov_deg))
+                 if value is not None}
+    combos = [{**combo, **placement} for combo in combos]
     traced_on = "the renderer's exact silhouette" if args.silhouette == "exact" else "MediaPipe's mask"
     print(f"{len(combos)} clips at {width}x{height}, 2 reps each, {args.jobs} processes, back traced on "
           f"{traced_on}", flush=True)
