@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from buttwink.pose import LANDMARK_FIELDS, LANDMARK_NAMES, landmark_columns
-from buttwink.view import assess_view, estimate_view_yaw, view_confidence
+from buttwink.view import assess_view, estimate_view_yaw, trunk_length_px, view_confidence
 
 W, H = 640, 480
 
@@ -71,3 +71,21 @@ def test_view_confidence_falls_with_yaw() -> None:
     assert factors[0] == factors[1] == 1.0
     assert factors[1] > factors[2] > factors[3] > 0.25 - 1e-9
     assert factors[4] == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize(("scale", "small"), [(1.0, False), (0.45, False), (0.35, True)])
+def test_a_person_small_in_the_picture_is_warned(scale: float, small: bool) -> None:
+    """_table's trunk is 150 px; scaled about the picture's centre to 67 px it is still fine, to 52 px it is
+    below SMALL_TRUNK_PX (60 px), which names its length."""
+    table = _table(0.0)
+    for column in table.columns:
+        for axis, centre in (("_x_px", W / 2), ("_y_px", H / 2)):
+            if column.endswith(axis):
+                table[column] = centre + (table[column] - centre) * scale
+    assert trunk_length_px(table) == pytest.approx(150.0 * scale)
+    view = assess_view(table, W, H)
+    assert view.usable
+    warned = [w for w in view.warnings if "small in the picture" in w]
+    assert bool(warned) is small
+    if small:
+        assert f"about {150.0 * scale:.0f} px" in warned[0]

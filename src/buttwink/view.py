@@ -31,6 +31,11 @@ MAX_USABLE_YAW_DEG = 50.0
 #: Beyond this estimated angle off the side view, our ground-truth validation shows wink calls and onset
 #: depths degrade (benchmarks/accuracy.py: at 20° of camera yaw, half the 5° tucks were called winks).
 WARN_YAW_DEG = 15.0
+#: Below this hip-to-shoulder length in the picture (pixels, median over the frames with a person) the clip
+#: gets a warning: the back's outline is too coarse for a reliable call. On the human design renders, calls
+#: made with confidence >= 0.5 were right on 94 % with a 70 px trunk and on 94 % with 140 px, but on 82 % with
+#: 44 px (validation log, 2026-12-04, camera placement). The real clips' trunks are 89-276 px long.
+SMALL_TRUNK_PX = 60.0
 
 
 def in_picture(xy: np.ndarray, width: float, height: float) -> np.ndarray:
@@ -157,5 +162,20 @@ def assess_view(
     elif np.isfinite(yaw) and yaw > WARN_YAW_DEG:
         warnings.append(f"oblique view (about {yaw:.0f}° off the side view): back angles and wink calls are less "
                         "reliable; confidence lowered")
+    trunk = trunk_length_px(det)
+    if np.isfinite(trunk) and trunk < SMALL_TRUNK_PX:
+        warnings.append(f"the person is small in the picture (hip to shoulder about {trunk:.0f} px): the back's "
+                        "outline is coarse and wink calls are less reliable; zoom in so the person fills most of "
+                        "the picture's height")
     facing = "right" if facing_sign > 0 else "left"
     return ViewAssessment(near, facing, facing_sign, yaw, det_frac, in_frame, not reasons, reasons, warnings)
+
+
+def trunk_length_px(table: pd.DataFrame) -> float:
+    """Median distance (pixels) from the hips' midpoint to the shoulders' midpoint over the table's frames;
+    NaN when no frame has both."""
+    hip = (landmark_xy(table, "left_hip") + landmark_xy(table, "right_hip")) / 2
+    shoulder = (landmark_xy(table, "left_shoulder") + landmark_xy(table, "right_shoulder")) / 2
+    lengths = np.linalg.norm(shoulder - hip, axis=1)
+    lengths = lengths[np.isfinite(lengths)]
+    return float(np.median(lengths)) if len(lengths) else float("nan")
