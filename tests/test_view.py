@@ -88,4 +88,4 @@ def test_a_person_small_in_the_picture_is_warned(scale: float, small: bool) -> N
     warned = [w for w in view.warnings if "small in the picture" in w]
     assert bool(warned) is small
     if small:
-        assert f"about {150.0 * scale:.0f} px" in warned[0]
+        assert f"hip to shoulder {150.0 * scale:.0f} px" in warned[0]

@@ -164,9 +164,8 @@ def assess_view(
                         "reliable; confidence lowered")
     trunk = trunk_length_px(det)
     if np.isfinite(trunk) and trunk < SMALL_TRUNK_PX:
-        warnings.append(f"the person is small in the picture (hip to shoulder about {trunk:.0f} px): the back's "
-                        "outline is coarse and wink calls are less reliable; zoom in so the person fills most of "
-                        "the picture's height")
+        warnings.append(f"the person is small in the picture (hip to shoulder {trunk:.0f} px): wink calls are less "
+                        "reliable; zoom in to fill the picture")
     facing = "right" if facing_sign > 0 else "left"
     return ViewAssessment(near, facing, facing_sign, yaw, det_frac, in_frame, not reasons, reasons, warnings)
 
