@@ -14,7 +14,7 @@ A truth rep counts as a wink when its wink_deg >= the detector's threshold (8° 
     python benchmarks/accuracy.py --quick        # 6 clips
     python benchmarks/accuracy.py --full --cache DIR   # keep each clip's landmarks and truth in DIR
     python benchmarks/accuracy.py --full --silhouette exact   # back traced on the exact silhouette
-    python benchmarks/accuracy.py --full --camera-height-m 0.3 --vfov-deg 60   # a phone on the floor
+    python benchmarks/accuracy.py --full --camera-height-m 0.3 --camera-pitch-deg 9   # a phone on the floor
 
 With ``--cache``, a clip whose render and pose estimation are already in DIR is not rendered or estimated
 again: its landmarks file is reanalysed (:func:`buttwink.pipeline.analyze_landmarks`), which takes seconds
@@ -170,7 +170,7 @@ def clip_name(params: dict[str, float | str | int]) -> str:
     name = "w{wink:g}_o{onset:g}_y{yaw:g}_{facing}_{arms}".format(**params)
     if params.get("body") == "human":
         name = "{shape}_{clothes}_{pattern}_".format(**params) + name
-    for key, tag in (("distance_m", "dist"), ("height_m", "cam"), ("vfov_deg", "fov")):
+    for key, tag in (("distance_m", "dist"), ("height_m", "cam"), ("vfov_deg", "fov"), ("pitch_deg", "pitch")):
         if key in params:
             name += f"_{tag}{float(params[key]):g}"
     return name
@@ -183,7 +183,8 @@ def render_and_estimate(params: dict[str, float | str | int], clip_dir: Path, wi
     from buttwink.settings import Settings
     from buttwink.synth import CameraParams, SquatParams, render_clip
 
-    placement = {key: float(params[key]) for key in ("distance_m", "height_m", "vfov_deg") if key in params}
+    placement = {key: float(params[key]) for key in ("distance_m", "height_m", "vfov_deg", "pitch_deg")
+                 if key in params}
     camera = CameraParams(width=width, height=height, fps=30.0, yaw_deg=float(params["yaw"]),
                           facing=str(params["facing"]), noise_sigma=2.0, **placement)  # type: ignore[arg-type]
     if params.get("body") == "human":
@@ -299,6 +300,8 @@ def main() -> int:
                         help="camera height above the floor, m (default: standing hip height; the camera is level)")
     parser.add_argument("--camera-distance-m", type=float, default=None, help="camera distance, m (default 3.6)")
     parser.add_argument("--vfov-deg", type=float, default=None, help="vertical field of view, deg (default 40)")
+    parser.add_argument("--camera-pitch-deg", type=float, default=None,
+                        help="camera tilt, deg (+ up, as a phone on the floor aimed at the person; default 0, level)")
     parser.add_argument("--silhouette", choices=("mediapipe", "exact"), default="mediapipe",
                         help="trace the back on MediaPipe's mask (what buttwink does) or on the renderer's exact "
                              "silhouette, at the same landmark stations (a diagnostic: what a perfect "
@@ -313,7 +316,8 @@ def main() -> int:
         combos = grid("full" if args.full else "quick" if args.quick else "default",
                       100 if args.seed_base is None else args.seed_base)
     placement = {key: value for key, value in (("distance_m", args.camera_distance_m),
-                                                ("height_m", args.camera_height_m), ("vfov_deg", args.vfov_deg))
+                                                ("height_m", args.camera_height_m), ("vfov_deg", args.vfov_deg),
+                                                ("pitch_deg", args.camera_pitch_deg))
                  if value is not None}
     combos = [{**combo, **placement} for combo in combos]
     traced_on = "the renderer's exact silhouette" if args.silhouette == "exact" else "MediaPipe's mask"

@@ -233,12 +233,31 @@ def test_cli_renders_a_clip(tmp_path: Path) -> None:
     out = tmp_path / "cli"
     result = CliRunner().invoke(app, [str(out), "--seed", "3", "--reps", "1", "--width", "96", "--height", "72",
                                       "--fps", "6", "--wink-deg", "12", "--onset-depth-deg", "10",
-                                      "--depth-deg", "-15", "--facing", "left", "--yaw-deg", "10"])  # fmt: skip
+                                      "--depth-deg", "-15", "--facing", "left", "--yaw-deg", "10",
+                                      "--camera-height-m", "0.3", "--camera-pitch-deg", "9",
+                                      "--vfov-deg", "50"])  # fmt: skip
     assert result.exit_code == 0, result.output
     reps = pd.read_csv(out / "reps_truth.csv")
     assert len(reps) == 1 and reps.wink_deg.iloc[0] > 0
     assert reps.onset_depth_deg.iloc[0] == pytest.approx(10.0, abs=1e-3)
     params = json.loads((out / "params.json").read_text())
     assert params["camera"]["facing"] == "left" and params["camera"]["yaw_deg"] == 10.0
+    camera = params["camera"]
+    assert (camera["height_m"], camera["pitch_deg"], camera["vfov_deg"]) == (0.3, 9.0, 50.0)
     bad = CliRunner().invoke(app, [str(tmp_path / "bad"), "--facing", "up"])
     assert bad.exit_code != 0
+
+
+def test_a_tilted_camera_moves_the_picture_not_the_truth() -> None:
+    """A camera tilted up (a phone on the floor aimed at the person) sees the person lower in the picture and
+    with converging verticals; the recorded angles are the body's own and do not change."""
+    level = compute_truth(WINK, SMALL, seed=2).frames
+    assert compute_truth(WINK, replace(SMALL, pitch_deg=0.0), seed=2).frames.equals(level)
+    tilted = compute_truth(WINK, replace(SMALL, pitch_deg=10.0), seed=2).frames
+    for col in ("depth_deg", "pelvis_tilt_deg", "lumbar_flexion_deg"):
+        np.testing.assert_array_equal(tilted[col].to_numpy(), level[col].to_numpy())
+    f = (SMALL.height / 2) / math.tan(math.radians(SMALL.vfov_deg) / 2)
+    shift = (tilted["hip_y_px"] - level["hip_y_px"]).median()
+    assert shift == pytest.approx(f * math.tan(math.radians(10.0)), rel=0.1)  # the hip is near the centre line
+    with pytest.raises(ValueError, match="pitch_deg"):
+        replace(SMALL, pitch_deg=60.0)

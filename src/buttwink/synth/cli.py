@@ -49,6 +49,10 @@ def synth_command(
     camera_height_m: Annotated[
         float | None, typer.Option("--camera-height-m", help="Camera height (default hip).")
     ] = None,
+    camera_pitch_deg: Annotated[
+        float, typer.Option("--camera-pitch-deg", help="Camera tilt, deg (+ up, as a phone on the floor; 0 level).")
+    ] = 0.0,
+    vfov_deg: Annotated[float, typer.Option("--vfov-deg", help="Vertical field of view, deg.")] = 40.0,
     supersample: Annotated[int, typer.Option("--supersample", help="Anti-aliasing factor (render n x larger).")] = 1,
     body: Annotated[
         str, typer.Option("--body", help="'mannequin' (capsules) or 'human' (MakeHuman body, trunk lean from balance).")
@@ -84,8 +88,9 @@ def synth_command(
             wink_deg=wink_deg, onset_depth_deg=onset_depth_deg, wink_l5s1_share=wink_l5s1_share, jitter=jitter,
         )  # fmt: skip
         camera = CameraParams(
-            distance_m=distance_m, height_m=camera_height_m, yaw_deg=yaw_deg, width=width, height=height,
-            fps=fps, facing=facing, noise_sigma=noise, blur_sigma=blur, supersample=supersample,  # type: ignore[arg-type]
+            distance_m=distance_m, height_m=camera_height_m, yaw_deg=yaw_deg, pitch_deg=camera_pitch_deg,
+            vfov_deg=vfov_deg, width=width, height=height, fps=fps, facing=facing,  # type: ignore[arg-type]
+            noise_sigma=noise, blur_sigma=blur, supersample=supersample,
         )  # fmt: skip
         if body == "human":
             from .human import HumanParams

@@ -325,7 +325,8 @@ class Camera:
 
 
 def make_camera(camera: CameraParams, squat: SquatParams) -> Camera:
-    """Level pinhole camera aimed at the person from their right side (before any facing mirror)."""
+    """Pinhole camera aimed at the person from their right side (before any facing mirror), level or tilted
+    up or down by ``camera.pitch_deg`` about its horizontal axis."""
     H = squat.height_m
     ch = camera.height_m if camera.height_m is not None else (ANKLE_H + SHANK + THIGH) * H
     target = np.array([-0.06 * H, ch, 0.0])
@@ -333,6 +334,9 @@ def make_camera(camera: CameraParams, squat: SquatParams) -> Camera:
     pos = target + camera.distance_m * np.array([math.sin(y), 0.0, math.cos(y)])
     fwd = (target - pos) / np.linalg.norm(target - pos)
     up0 = np.array([0.0, 1.0, 0.0])
+    if camera.pitch_deg:
+        pitch = math.radians(camera.pitch_deg)
+        fwd = math.cos(pitch) * fwd + math.sin(pitch) * up0
     right = np.cross(fwd, up0)
     right /= np.linalg.norm(right)
     up = np.cross(right, fwd)

@@ -97,7 +97,9 @@ class CameraParams:
             (positive = camera moves toward the person's front). 0-30 is the supported range.
         width, height: frame size in pixels.
         fps: frames per second.
-        vfov_deg: vertical field of view, degrees. The camera is level (no pitch).
+        vfov_deg: vertical field of view, degrees.
+        pitch_deg: camera tilt about its horizontal axis, degrees (positive = tilted up, as a phone on the floor
+            aimed at the person; 0 = level).
         facing: "right" = the person faces image-right (near side = person's right side),
             "left" = mirror image (near side = person's left side).
         noise_sigma: sensor noise, standard deviation in 8-bit grey levels (0 = none).
@@ -113,6 +115,7 @@ class CameraParams:
     height: int = 480
     fps: float = 30.0
     vfov_deg: float = 40.0
+    pitch_deg: float = 0.0
     facing: Facing = "right"
     noise_sigma: float = 0.0
     blur_sigma: float = 0.0
@@ -132,6 +135,8 @@ class CameraParams:
             raise ValueError("fps must be between 1 and 1000 and distance above 0.5 m")
         if not -45.0 <= self.yaw_deg <= 45.0:
             raise ValueError("yaw_deg must be within +-45")
+        if not -45.0 <= self.pitch_deg <= 45.0:
+            raise ValueError("pitch_deg must be within +-45")
         if self.supersample < 1:
             raise ValueError("supersample must be >= 1")
 
