@@ -278,6 +278,10 @@ def test_4_workers_die_with_the_batch(tmp_path: Path, inbox: Path, sig: signal.S
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to follow the processes")
 def test_5_ctrl_c_stops_the_batch_and_writes_what_finished(tmp_path: Path, inbox: Path) -> None:
+    # Twelve clips: with four, the short clip's batch could finish in the instant between its first row and
+    # the Ctrl-C (seen once on a fresh CI clone), leaving nothing to cancel.
+    for i in range(4, 12):
+        shutil.copy(inbox / "clip0.mp4", inbox / f"clip{i}.mp4")
     out = tmp_path / "out"
     proc = start_batch(inbox, out, tmp_path / "log")
     try:
@@ -299,9 +303,9 @@ def test_5_ctrl_c_stops_the_batch_and_writes_what_finished(tmp_path: Path, inbox
     assert "Traceback" not in err
     rows = summary_rows(out)
     statuses = [r["status"] for r in rows]
-    assert len(rows) == 4 and "ok" in statuses and "cancelled" in statuses and set(statuses) <= {"ok", "cancelled"}
+    assert len(rows) == 12 and "ok" in statuses and "cancelled" in statuses and set(statuses) <= {"ok", "cancelled"}
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert index.count("<section") == 4 and "cancelled" in index
+    assert index.count("<section") == 12 and "cancelled" in index
     for row in rows:
         assert (out / row["report"] / "summary.json").is_file() == (row["status"] == "ok")
 
