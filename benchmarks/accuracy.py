@@ -166,11 +166,17 @@ def pose_stage_key(width: int, height: int) -> str:
     return digest.hexdigest()[:16]
 
 
+#: Camera placement options: CameraParams field -> (the command line's ``--`` option's attribute, the tag that
+#: marks a clip rendered with it in its name and cache folder). Left out, CameraParams' defaults hold.
+CAMERA_PLACEMENT = {"distance_m": ("camera_distance_m", "dist"), "height_m": ("camera_height_m", "cam"),
+                    "vfov_deg": ("vfov_deg", "fov"), "pitch_deg": ("camera_pitch_deg", "pitch")}
+
+
 def clip_name(params: dict[str, float | str | int]) -> str:
     name = "w{wink:g}_o{onset:g}_y{yaw:g}_{facing}_{arms}".format(**params)
     if params.get("body") == "human":
         name = "{shape}_{clothes}_{pattern}_".format(**params) + name
-    for key, tag in (("distance_m", "dist"), ("height_m", "cam"), ("vfov_deg", "fov"), ("pitch_deg", "pitch")):
+    for key, (_, tag) in CAMERA_PLACEMENT.items():
         if key in params:
             name += f"_{tag}{float(params[key]):g}"
     return name
@@ -183,8 +189,7 @@ def render_and_estimate(params: dict[str, float | str | int], clip_dir: Path, wi
     from buttwink.settings import Settings
     from buttwink.synth import CameraParams, SquatParams, render_clip
 
-    placement = {key: float(params[key]) for key in ("distance_m", "height_m", "vfov_deg", "pitch_deg")
-                 if key in params}
+    placement = {key: float(params[key]) for key in CAMERA_PLACEMENT if key in params}
     camera = CameraParams(width=width, height=height, fps=30.0, yaw_deg=float(params["yaw"]),
                           facing=str(params["facing"]), noise_sigma=2.0, **placement)  # type: ignore[arg-type]
     if params.get("body") == "human":
@@ -297,7 +302,7 @@ def main() -> int:
                              "squat pattern; 2 (design seeds 7000) cycles them independently (see human_grid)")
     parser.add_argument("--cache", type=Path, help="keep renders' landmarks and truth here and reuse them")
     parser.add_argument("--camera-height-m", type=float, default=None,
-                        help="camera height above the floor, m (default: standing hip height; the camera is level)")
+                        help="camera height above the floor, m (default: standing hip height)")
     parser.add_argument("--camera-distance-m", type=float, default=None, help="camera distance, m (default 3.6)")
     parser.add_argument("--vfov-deg", type=float, default=None, help="vertical field of view, deg (default 40)")
     parser.add_argument("--camera-pitch-deg", type=float, default=None,
@@ -315,10 +320,8 @@ def main() -> int:
     else:
         combos = grid("full" if args.full else "quick" if args.quick else "default",
                       100 if args.seed_base is None else args.seed_base)
-    placement = {key: value for key, value in (("distance_m", args.camera_distance_m),
-                                                ("height_m", args.camera_height_m), ("vfov_deg", args.vfov_deg),
-                                                ("pitch_deg", args.camera_pitch_deg))
-                 if value is not None}
+    placement = {key: getattr(args, option) for key, (option, _) in CAMERA_PLACEMENT.items()
+                 if getattr(args, option) is not None}
     combos = [{**combo, **placement} for combo in combos]
     traced_on = "the renderer's exact silhouette" if args.silhouette == "exact" else "MediaPipe's mask"
     print(f"{len(combos)} clips at {width}x{height}, 2 reps each, {args.jobs} processes, back traced on "
