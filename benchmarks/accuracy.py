@@ -169,7 +169,8 @@ def pose_stage_key(width: int, height: int) -> str:
 #: Camera placement options: CameraParams field -> (the command line's ``--`` option's attribute, the tag that
 #: marks a clip rendered with it in its name and cache folder). Left out, CameraParams' defaults hold.
 CAMERA_PLACEMENT = {"distance_m": ("camera_distance_m", "dist"), "height_m": ("camera_height_m", "cam"),
-                    "vfov_deg": ("vfov_deg", "fov"), "pitch_deg": ("camera_pitch_deg", "pitch")}
+                    "vfov_deg": ("vfov_deg", "fov"), "pitch_deg": ("camera_pitch_deg", "pitch"),
+                    "fps": ("fps", "fps")}
 
 
 def clip_name(params: dict[str, float | str | int]) -> str:
@@ -190,7 +191,8 @@ def render_and_estimate(params: dict[str, float | str | int], clip_dir: Path, wi
     from buttwink.synth import CameraParams, SquatParams, render_clip
 
     placement = {key: float(params[key]) for key in CAMERA_PLACEMENT if key in params}
-    camera = CameraParams(width=width, height=height, fps=30.0, yaw_deg=float(params["yaw"]),
+    placement = {"fps": 30.0, **placement}
+    camera = CameraParams(width=width, height=height, yaw_deg=float(params["yaw"]),
                           facing=str(params["facing"]), noise_sigma=2.0, **placement)  # type: ignore[arg-type]
     if params.get("body") == "human":
         from buttwink.synth import BodyShapeParams, HumanParams, render_human_clip
@@ -307,6 +309,7 @@ def main() -> int:
     parser.add_argument("--vfov-deg", type=float, default=None, help="vertical field of view, deg (default 40)")
     parser.add_argument("--camera-pitch-deg", type=float, default=None,
                         help="camera tilt, deg (+ up, as a phone on the floor aimed at the person; default 0, level)")
+    parser.add_argument("--fps", type=float, default=None, help="render frame rate, frames/s (default 30)")
     parser.add_argument("--silhouette", choices=("mediapipe", "exact"), default="mediapipe",
                         help="trace the back on MediaPipe's mask (what buttwink does) or on the renderer's exact "
                              "silhouette, at the same landmark stations (a diagnostic: what a perfect "
