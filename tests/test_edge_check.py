@@ -70,24 +70,3 @@ def test_a_few_jumps_lower_the_confidence_without_hiding_the_rep() -> None:
     frac = 2 / (bottom - start + 1)
     assert reps.iloc[1]["status"] == "ok"
     assert reps.iloc[1]["confidence"] == pytest.approx(clean.iloc[1]["confidence"] * edge_confidence(frac), abs=0.05)
-
-
-def with_one_station_off(track: PoseTrack, rows: range, station: int) -> PoseTrack:
-    """The track with one lower-back station's edge point thrown 0.15 trunk lengths back on every other row
-    of ``rows``, its neighbours untouched: a station crossing the underside of an elbow held beside the back
-    flips between the elbow's outline and the back's."""
-    table = track.table.copy()
-    trunk = 0.3 * 240
-    for i in rows:
-        if i % 2 == 0:
-            table.loc[i, f"back_{station:02d}_x_px"] -= 0.15 * trunk
-    return PoseTrack(table, track.video, track.model)
-
-
-def test_one_station_crossing_a_step_of_the_outline_is_no_jump() -> None:
-    alone = with_one_station_off(make_track(), range(120, 150), station=12)
-    assert not edge_jumps(alone.table, "left", FPS).any()
-    # The same displacement at two neighbouring stations is something in the way.
-    both = with_one_station_off(alone, range(120, 150), station=13)
-    flagged = np.flatnonzero(edge_jumps(both.table, "left", FPS))
-    assert len(flagged) >= 20 and flagged.min() >= 120 and flagged.max() <= 150
