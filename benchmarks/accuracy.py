@@ -398,13 +398,13 @@ def main() -> int:
               f"max {floor.max():.1f}°, within ±8°: {(floor <= 8).mean():.0%} (the floor for perfect timing)")
     located = reps[reps["onset_depth_error_deg"].notna()]
     if len(located):
-        from buttwink.onset import WIDE_ONSET_RANGE_DEG
+        from buttwink.onset import onset_uncertain
 
         low, high = (located[f"meas_onset_depth_{k}_deg"].astype(float) for k in ("low", "high"))
         truth = located["truth_onset_depth_deg"].astype(float)
-        narrow = (high - low) <= WIDE_ONSET_RANGE_DEG
+        narrow = ~np.array([onset_uncertain(lo, hi) for lo, hi in zip(low, high, strict=True)])
         print(f"  onset range holds the true onset: {((truth >= low - 0.5) & (truth <= high + 0.5)).mean():.0%}; "
-              f"range <= {WIDE_ONSET_RANGE_DEG:.0f}° on {narrow.mean():.0%} of onsets, and "
+              f"onset pinned down (not 'uncertain') on {narrow.mean():.0%} of onsets, and "
               f"{(located.loc[narrow, 'onset_depth_error_deg'].abs() <= 8).mean():.0%} of those within ±8° "
               f"(wider: {(located.loc[~narrow, 'onset_depth_error_deg'].abs() <= 8).mean():.0%})")
     print_pelvis_reading(reps)

@@ -25,7 +25,7 @@ from conftest import SHORT_CAMERA, SHORT_SQUAT
 from typer.testing import CliRunner
 
 from buttwink.cli import app
-from buttwink.onset import CALIBRATIONS
+from buttwink.onset import CALIBRATIONS, DEPTH_READING_MARGIN_DEG
 from buttwink.report import safe_name, unique_names, write_report
 from buttwink.settings import Settings
 from buttwink.synth import CameraParams, SquatParams
@@ -248,6 +248,9 @@ def test_non_ascii_path_with_spaces(tmp_path: Path, short_clip: Path) -> None:
     assert {"onset_depth_low_deg", "onset_depth_high_deg"} <= set(reps.columns)
     assert (winks["onset_depth_low_deg"] <= winks["onset_depth_deg"]).all()
     assert (winks["onset_depth_deg"] <= winks["onset_depth_high_deg"]).all()
+    # The reported range holds the thigh reading's own error at each end.
+    assert (winks["onset_depth_deg"] - winks["onset_depth_low_deg"] >= DEPTH_READING_MARGIN_DEG - 1e-6).all()
+    assert (winks["onset_depth_high_deg"] - winks["onset_depth_deg"] >= DEPTH_READING_MARGIN_DEG - 1e-6).all()
 
 
 # ------------------------------------------------------------------------------------------------ output folder

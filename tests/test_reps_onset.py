@@ -1,20 +1,26 @@
 """Rep segmentation and the onset detector on synthetic signals with known answers."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from buttwink.onset import (
+    DEPTH_READING_MARGIN_DEG,
     FLEXION_AGREEMENT,
     ONSET_SD_FLOOR_DEG,
     ONSET_TUCK_DEG,
     WIDE_ONSET_RANGE_DEG,
+    Onset,
     bin_by_descent,
     combine_onsets,
     detect_onset,
     fit_onset,
     locate_onset,
+    onset_uncertain,
     pool_onset_depths,
     pool_onsets,
+    with_depth_reading_margin,
 )
 from buttwink.reps import segment_reps
 
@@ -333,3 +339,19 @@ def test_pooled_onsets_are_read_again_in_each_descent() -> None:
         assert t[after.onset_frame - 1] <= after.onset_time_s <= t[after.onset_frame]
         assert after.onset_hip_flexion_deg == hip[after.onset_frame]
         assert after.wink_deg == before.wink_deg and after.confidence == before.confidence
+
+
+def test_the_reported_onset_range_adds_the_thigh_readings_error() -> None:
+    fitted = Onset(True, 12.0, 12.0, 0.9, onset_depth_deg=20.0, onset_depth_low_deg=17.0,
+                   onset_depth_high_deg=24.0)
+    reported = with_depth_reading_margin(fitted)
+    assert reported.onset_depth_low_deg == pytest.approx(17.0 - DEPTH_READING_MARGIN_DEG)
+    assert reported.onset_depth_high_deg == pytest.approx(24.0 + DEPTH_READING_MARGIN_DEG)
+    assert reported.onset_depth_deg == 20.0 and reported.wink_deg == 12.0
+    no_onset = Onset(False, 0.0, 1.0, 0.8)
+    assert with_depth_reading_margin(no_onset) is no_onset
+    # "Uncertain" still means a fit range wider than WIDE_ONSET_RANGE_DEG, margins aside.
+    assert not onset_uncertain(reported.onset_depth_low_deg, reported.onset_depth_high_deg)
+    wide = with_depth_reading_margin(replace(fitted, onset_depth_low_deg=0.0,
+                                             onset_depth_high_deg=WIDE_ONSET_RANGE_DEG + 1))
+    assert onset_uncertain(wide.onset_depth_low_deg, wide.onset_depth_high_deg)

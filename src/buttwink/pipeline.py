@@ -33,7 +33,7 @@ from buttwink.kinematics import (
     stands_up,
 )
 from buttwink.models import DEFAULT_VARIANT, ModelInfo, ensure_model
-from buttwink.onset import CALIBRATIONS, Onset, detect_onset, pool_onsets
+from buttwink.onset import CALIBRATIONS, Onset, detect_onset, pool_onsets, with_depth_reading_margin
 from buttwink.pose import (
     LANDMARK_FIELDS,
     LANDMARK_NAMES,
@@ -300,6 +300,7 @@ def measure_reps(frames: pd.DataFrame, settings: Settings, view_yaw_deg: float =
     if settings.pool_onsets:
         onsets = pool_onsets(onsets, [rep.start for rep in reps], [rep.bottom for rep in reps], time_s, depth,
                              hip_flexion)
+    onsets = [with_depth_reading_margin(onset) for onset in onsets]
     rows = []
     for rep, onset in zip(reps, onsets, strict=True):
         row = rep.as_dict()

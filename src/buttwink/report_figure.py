@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 
 from buttwink import pipeline
 from buttwink.drawing import draw_back_evidence, draw_pose
-from buttwink.onset import CALIBRATIONS, WIDE_ONSET_RANGE_DEG, Calibration
+from buttwink.onset import CALIBRATIONS, Calibration, onset_uncertain
 from buttwink.video import iter_frames
 
 #: Human names of the per-frame angle columns (figure labels).
@@ -94,7 +94,7 @@ def rep_reason(rep: pd.Series | dict[str, object]) -> str:
 
 def rep_banner(rep: pd.Series | dict[str, object]) -> str:
     """One rep's verdict in words, e.g. "Rep 2: butt wink from 4° above parallel (hip flexion 98°), ...", with
-    the onset range when the descent does not pin the onset down (wider than ``WIDE_ONSET_RANGE_DEG``)."""
+    the onset range when the descent does not pin the onset down (:func:`buttwink.onset.onset_uncertain`)."""
     n = rep["rep"]
     if rep["status"] != "ok":
         reason = rep_reason(rep)
@@ -104,7 +104,7 @@ def rep_banner(rep: pd.Series | dict[str, object]) -> str:
         hip = _f(rep.get("onset_hip_flexion_deg"))
         hip_txt = f" (hip flexion {hip:.0f}°)" if np.isfinite(hip) else ""
         low, high = _f(rep.get("onset_depth_low_deg")), _f(rep.get("onset_depth_high_deg"))
-        if high - low > WIDE_ONSET_RANGE_DEG:
+        if onset_uncertain(low, high):
             hip_txt += f" (onset uncertain: anywhere from {depth_words(high)} to {depth_words(low)})"
         return (f"Rep {n}: butt wink from {depth_words(_f(rep.get('onset_depth_deg')))}{hip_txt}, "
                 f"{_f(rep.get('wink_deg')):.0f}° of tuck, confidence {conf:.2f}")
@@ -426,7 +426,7 @@ def _depth_axes(ax, analysis: pipeline.Analysis, signal: str) -> None:  # type: 
                 if np.isfinite(low) and np.isfinite(high):  # the onset range, as a bar through the marker
                     ax.plot([high, low], [oy, oy], "|-", color=color, lw=2.5, ms=12, alpha=0.7, zorder=4)
                 ax.plot([onset_depth], [oy], "o", ms=11, color=color, mec="black", zorder=5)
-                note = " (uncertain)" if high - low > WIDE_ONSET_RANGE_DEG else ""
+                note = " (uncertain)" if onset_uncertain(low, high) else ""
                 onsets.append((onset_depth, float(oy),
                                f"Rep {rep['rep']} onset: {depth_words(onset_depth)}{note}", color))
     if not drawn:
