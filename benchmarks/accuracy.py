@@ -15,6 +15,7 @@ A truth rep counts as a wink when its wink_deg >= the detector's threshold (8° 
     python benchmarks/accuracy.py --full --cache DIR   # keep each clip's landmarks and truth in DIR
     python benchmarks/accuracy.py --full --silhouette exact   # back traced on the exact silhouette
     python benchmarks/accuracy.py --full --camera-height-m 0.3 --camera-pitch-deg 9   # a phone on the floor
+    python benchmarks/accuracy.py --full --fps 60 --descent-s 4 --pause-s 1.5   # a 60 fps phone, slow reps
 
 With ``--cache``, a clip whose render and pose estimation are already in DIR is not rendered or estimated
 again: its landmarks file is reanalysed (:func:`buttwink.pipeline.analyze_landmarks`), which takes seconds
@@ -171,13 +172,15 @@ def pose_stage_key(width: int, height: int) -> str:
 CAMERA_PLACEMENT = {"distance_m": ("camera_distance_m", "dist"), "height_m": ("camera_height_m", "cam"),
                     "vfov_deg": ("vfov_deg", "fov"), "pitch_deg": ("camera_pitch_deg", "pitch"),
                     "fps": ("fps", "fps")}
+#: Tempo options: SquatParams field -> (the option's attribute, the clip-name tag), like CAMERA_PLACEMENT.
+SQUAT_TEMPO = {"descent_s": ("descent_s", "down"), "pause_s": ("pause_s", "pause")}
 
 
 def clip_name(params: dict[str, float | str | int]) -> str:
     name = "w{wink:g}_o{onset:g}_y{yaw:g}_{facing}_{arms}".format(**params)
     if params.get("body") == "human":
         name = "{shape}_{clothes}_{pattern}_".format(**params) + name
-    for key, (_, tag) in CAMERA_PLACEMENT.items():
+    for key, (_, tag) in (CAMERA_PLACEMENT | SQUAT_TEMPO).items():
         if key in params:
             name += f"_{tag}{float(params[key]):g}"
     return name
@@ -192,13 +195,15 @@ def render_and_estimate(params: dict[str, float | str | int], clip_dir: Path, wi
 
     placement = {key: float(params[key]) for key in CAMERA_PLACEMENT if key in params}
     placement = {"fps": 30.0, **placement}
+    tempo = {key: float(params[key]) for key in SQUAT_TEMPO if key in params}
     camera = CameraParams(width=width, height=height, yaw_deg=float(params["yaw"]),
                           facing=str(params["facing"]), noise_sigma=2.0, **placement)  # type: ignore[arg-type]
     if params.get("body") == "human":
         from buttwink.synth import BodyShapeParams, HumanParams, render_human_clip
 
         squat = SquatParams(reps=2, depth_deg=float(params["depth"]), wink_deg=float(params["wink"]),
-                            onset_depth_deg=float(params["onset"]), arms=str(params["arms"]))  # type: ignore[arg-type]
+                            onset_depth_deg=float(params["onset"]), arms=str(params["arms"]),  # type: ignore[arg-type]
+                            **tempo)
         human = HumanParams(shape=BodyShapeParams(**HUMAN_SHAPES[str(params["shape"])]),
                             clothes=str(params["clothes"]),  # type: ignore[arg-type]
                             gradual_flexion_deg=float(params["gradual"]))
@@ -206,7 +211,7 @@ def render_and_estimate(params: dict[str, float | str | int], clip_dir: Path, wi
     else:
         squat = SquatParams(reps=2, depth_deg=float(params["depth"]), wink_deg=float(params["wink"]),
                             onset_depth_deg=float(params["onset"]), trunk_lean_deg=float(params["lean"]),
-                            arms=str(params["arms"]))  # type: ignore[arg-type]
+                            arms=str(params["arms"]), **tempo)  # type: ignore[arg-type]
         rendered = render_clip(clip_dir, squat, camera, seed=int(params["seed"]))
     track = estimate_with_settings(rendered.video_path, Settings())
     rendered.video_path.unlink()
@@ -310,6 +315,8 @@ def main() -> int:
     parser.add_argument("--camera-pitch-deg", type=float, default=None,
                         help="camera tilt, deg (+ up, as a phone on the floor aimed at the person; default 0, level)")
     parser.add_argument("--fps", type=float, default=None, help="render frame rate, frames/s (default 30)")
+    parser.add_argument("--descent-s", type=float, default=None, help="descent duration, s (default 1.2)")
+    parser.add_argument("--pause-s", type=float, default=None, help="pause at the bottom, s (default 0.25)")
     parser.add_argument("--silhouette", choices=("mediapipe", "exact"), default="mediapipe",
                         help="trace the back on MediaPipe's mask (what buttwink does) or on the renderer's exact "
                              "silhouette, at the same landmark stations (a diagnostic: what a perfect "
@@ -323,7 +330,7 @@ def main() -> int:
     else:
         combos = grid("full" if args.full else "quick" if args.quick else "default",
                       100 if args.seed_base is None else args.seed_base)
-    placement = {key: getattr(args, option) for key, (option, _) in CAMERA_PLACEMENT.items()
+    placement = {key: getattr(args, option) for key, (option, _) in (CAMERA_PLACEMENT | SQUAT_TEMPO).items()
                  if getattr(args, option) is not None}
     combos = [{**combo, **placement} for combo in combos]
     traced_on = "the renderer's exact silhouette" if args.silhouette == "exact" else "MediaPipe's mask"
