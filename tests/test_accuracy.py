@@ -13,7 +13,7 @@ import pytest
 
 from buttwink.pipeline import analyze
 from buttwink.settings import Settings
-from buttwink.validation import depth_reading_errors, score_clip
+from buttwink.validation import depth_reading_errors, match_reps, score_clip
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ("no_wink", "wink_parallel", "early_wink", "facing_left")
@@ -139,3 +139,19 @@ def test_pelvis_reading_leaves_a_descent_without_measurements_unread() -> None:
     reading = pelvis_reading(frames, truth, reps_truth, column="ppt").set_index("truth_rep")
     assert reading.loc[1, ["read_tuck_deg", "response"]].isna().all()
     assert np.isfinite(reading.loc[2, "read_tuck_deg"])
+
+
+def test_reps_are_matched_by_their_spans_even_with_a_long_pause_at_the_bottom() -> None:
+    # Truth: two slow reps whose bottom times mark the start of a 1.5 s pause; the measured deepest frames lie
+    # later in the pause, 0.6-1.2 s away. A third measured dip overlaps no truth rep.
+    truth = pd.DataFrame({"rep": [1, 2], "start_time_s": [0.5, 7.4], "bottom_time_s": [5.17, 11.80],
+                          "end_time_s": [6.90, 13.49]})
+    measured = pd.DataFrame({"rep": [1, 2, 3], "start_time_s": [1.3, 8.2, 14.5], "bottom_time_s": [5.77, 13.0, 15.0],
+                             "end_time_s": [6.73, 13.33, 15.6]})
+    matched = match_reps(measured, truth)
+    assert list(matched["meas_rep"]) == [1, 2]
+    # A measured rep that only grazes the truth rep is no match.
+    grazing = pd.DataFrame({"rep": [1], "start_time_s": [6.5], "bottom_time_s": [7.5], "end_time_s": [9.0]})
+    unmatched = match_reps(grazing, truth.iloc[:1])
+    assert len(unmatched) == 1 and unmatched.get("meas_rep", pd.Series([np.nan])).isna().all()
+    assert match_reps(measured.iloc[:0], truth)["truth_rep"].tolist() == [1, 2]

@@ -29,18 +29,23 @@ def _nearest_frames(left: pd.DataFrame, right: pd.DataFrame, **kwargs: object) -
                          direction="nearest", tolerance=FRAME_MATCH_TOLERANCE_S, **kwargs)
 
 
-def match_reps(measured: pd.DataFrame, truth: pd.DataFrame, tolerance_s: float = 0.6) -> pd.DataFrame:
-    """Pair each truth rep with the measured rep whose bottom time is nearest (within ``tolerance_s``).
+def match_reps(measured: pd.DataFrame, truth: pd.DataFrame, min_overlap: float = 0.5) -> pd.DataFrame:
+    """Pair each truth rep with the measured rep whose span (``start_time_s`` .. ``end_time_s``, seconds)
+    overlaps it longest, when that overlap is at least ``min_overlap`` of the shorter of the two spans.
 
-    Returns one row per truth rep with ``truth_*`` and ``meas_*`` columns (NaN where unmatched).
+    Spans, not bottom times: with a pause at the bottom the deepest frame may lie anywhere in the pause, a
+    second or more from the truth's bottom time. Returns one row per truth rep with ``truth_*`` and ``meas_*``
+    columns (NaN where unmatched).
     """
     rows = []
     for _, tr in truth.iterrows():
         row = {f"truth_{k}": v for k, v in tr.items()}
         if len(measured):
-            dt = (measured["bottom_time_s"] - tr["bottom_time_s"]).abs()
-            j = int(dt.idxmin())
-            if dt[j] <= tolerance_s:
+            start, end = measured["start_time_s"].astype(float), measured["end_time_s"].astype(float)
+            overlap = (np.minimum(end, float(tr["end_time_s"])) - np.maximum(start, float(tr["start_time_s"])))
+            shorter = np.minimum(end - start, float(tr["end_time_s"]) - float(tr["start_time_s"]))
+            j = int(overlap.idxmax())
+            if overlap[j] > 0 and overlap[j] >= min_overlap * shorter[j]:
                 row.update({f"meas_{k}": v for k, v in measured.loc[j].items()})
         rows.append(row)
     return pd.DataFrame(rows)
