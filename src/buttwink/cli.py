@@ -71,6 +71,8 @@ def pose(
     output: Annotated[Path, typer.Option("--output", "-o", help="Landmarks file (.parquet or .csv).")],
     max_height: Annotated[int, typer.Option(help="Downscale frames to at most this many pixels high.")] = 720,
     masks: Annotated[bool, typer.Option("--masks/--no-masks", help="Also extract the back contour.")] = True,
+    mirror: Annotated[bool, typer.Option("--mirror/--no-mirror", help="Also read every frame flipped left-right "
+                                         "(stored beside the clip's own reading; twice the time).")] = True,
     models_dir: ModelsDirOpt = None,
 ) -> None:
     """Run only the pose stage and write the landmarks file."""
@@ -98,7 +100,7 @@ def pose(
             raise _fail(f"{output}: exists and is not a landmarks file buttwink wrote; nothing was changed "
                         "(choose another -o)", 2) from None
     try:
-        track = estimate_clip(video, max_height=max_height, with_contour=masks, models_dir=models_dir)
+        track = estimate_clip(video, max_height=max_height, with_contour=masks, models_dir=models_dir, mirror=mirror)
         track.save(output)
     except (VideoError, ModelError, OSError) as exc:
         raise _fail(str(exc)) from None
@@ -131,7 +133,7 @@ def _safe_stderr(text: str) -> None:
 
 #: The command-line flag of each setting that has one (errors name the flag the user typed).
 FLAGS = {"wink_threshold_deg": "--threshold-deg", "cutoff_hz": "--cutoff-hz", "max_height_px": "--max-height",
-         "pool_onsets": "--pool-onsets"}
+         "pool_onsets": "--pool-onsets", "mirror_consensus": "--mirror"}
 
 
 def _settings(config: Path | None, **overrides: object) -> Settings:
@@ -164,6 +166,9 @@ CutoffOpt = Annotated[float | None, typer.Option("--cutoff-hz", help="Low-pass c
 PoolOpt = Annotated[bool | None, typer.Option("--pool-onsets/--no-pool-onsets", help="Read each rep's onset "
                                                "together with the clip's other reps (default) or every rep on "
                                                "its own.", show_default=False)]
+MirrorOpt = Annotated[bool | None, typer.Option("--mirror/--no-mirror", help="Also read every frame flipped "
+                                                 "left-right and call a wink only where both readings do "
+                                                 "(default; twice the pose time).", show_default=False)]
 HeightOpt = Annotated[int | None, typer.Option("--max-height", help="Downscale frames to at most this many "
                                                "pixels high (default 720).", show_default=False)]
 
@@ -177,6 +182,7 @@ def analyze(
     cutoff_hz: CutoffOpt = None,
     max_height: HeightOpt = None,
     pool_onsets: PoolOpt = None,
+    mirror: MirrorOpt = None,
     overlay: Annotated[bool, typer.Option("--overlay", help="Also write overlay.mp4.")] = False,
     from_landmarks: Annotated[bool, typer.Option("--from-landmarks", help="CLIPS are landmarks files "
                                                  "(.parquet/.csv): rerun every stage after pose estimation.")] = False,
@@ -200,7 +206,7 @@ def analyze(
 
     try:
         settings = _settings(config, wink_threshold_deg=threshold_deg, cutoff_hz=cutoff_hz, max_height_px=max_height,
-                             pool_onsets=pool_onsets)
+                             pool_onsets=pool_onsets, mirror_consensus=mirror)
     except (OSError, ValueError) as exc:
         raise _fail(str(exc), 2) from None
     try:
@@ -286,6 +292,7 @@ def batch(
     cutoff_hz: CutoffOpt = None,
     max_height: HeightOpt = None,
     pool_onsets: PoolOpt = None,
+    mirror: MirrorOpt = None,
     overlay: Annotated[bool, typer.Option("--overlay", help="Also write overlay.mp4 per clip.")] = False,
     models_dir: ModelsDirOpt = None,
 ) -> None:
@@ -301,7 +308,7 @@ def batch(
     _check_jobs(jobs)
     try:
         settings = _settings(config, wink_threshold_deg=threshold_deg, cutoff_hz=cutoff_hz, max_height_px=max_height,
-                             pool_onsets=pool_onsets)
+                             pool_onsets=pool_onsets, mirror_consensus=mirror)
         clips = find_clips(source, exclude=outdir)
     except (OSError, ValueError) as exc:
         raise _fail(str(exc), 2) from None

@@ -8,6 +8,7 @@ rerun from that file without re-estimating.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from buttwink.kinematics import (
     standing_mask,
     stands_up,
 )
+from buttwink.mirror import consensus_reps, join_readings, place_onsets, split_readings, unflip_table
 from buttwink.models import DEFAULT_VARIANT, ModelInfo, ensure_model
 from buttwink.onset import CALIBRATIONS, Onset, detect_onset, pool_onsets, with_depth_reading_margin
 from buttwink.pose import (
@@ -48,7 +50,7 @@ from buttwink.reps import Rep, segment_reps, split_non_squats
 from buttwink.settings import Settings
 from buttwink.smoothing import CleanedSeries, clean_series
 from buttwink.stretches import Stretch, describe_left_out, find_stretches
-from buttwink.video import DecodeStats, VideoError, VideoInfo, content_sha256, iter_frames, probe_video
+from buttwink.video import DecodeStats, Frame, VideoError, VideoInfo, content_sha256, iter_frames, probe_video
 from buttwink.view import ViewAssessment, assess_view, view_confidence
 
 _IDX = {name: i for i, name in enumerate(LANDMARK_NAMES)}
@@ -108,9 +110,10 @@ def retrace_back_contour(track: PoseTrack, masks: Iterable[np.ndarray | None]) -
     ``masks`` gives one HxW person-probability mask (0..1, the video's pixels) per row of ``track.table``, in
     order, or ``None`` for a frame without one. The landmarks stay, and with them the contour's stations, so
     only the segmentation changes: for instance a renderer's exact silhouette
-    (:func:`buttwink.synth.render_silhouettes`) in place of MediaPipe's mask.
+    (:func:`buttwink.synth.render_silhouettes`) in place of MediaPipe's mask. A mirror reading the track
+    carries is dropped: the masks are the clip's own, not its mirror image's.
     """
-    table = track.table.copy()
+    table = split_readings(track.table)[0].copy()
     values = table[landmark_columns()].to_numpy(float).reshape(len(table), len(LANDMARK_NAMES),
                                                                   len(LANDMARK_FIELDS))
     detected = table["detected"].to_numpy(bool)
@@ -138,9 +141,13 @@ def estimate_clip(
     models_dir: Path | str | None = None,
     pose_options: PoseOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
+    mirror: bool = False,
 ) -> PoseTrack:
     """Video -> per-frame landmarks (+ back contour). Streams frames; memory does not grow with length.
 
+    With ``mirror`` every frame is also read flipped left-right by a second landmarker, and that reading,
+    mapped back to the clip's pixels and body sides (:func:`buttwink.mirror.unflip_table`), is stored beside
+    the clip's own with the ``mirror_`` prefix (:func:`buttwink.mirror.join_readings`); it doubles the time.
     ``progress(done, total)`` is called after each frame when given.
     """
     info: VideoInfo = probe_video(video, max_height)
@@ -154,20 +161,22 @@ def estimate_clip(
     sample_at = set(np.linspace(0, max(info.frame_count - 1, 0), PEOPLE_SAMPLES).round().astype(int).tolist())
     samples: list[np.ndarray] = []
     decoding = DecodeStats()
-    with PoseEstimator(model, options) as estimator:
+    mirrored: tuple[list[PoseFrame], list[np.ndarray]] = ([], [])
+    with ExitStack() as stack:
+        estimator = stack.enter_context(PoseEstimator(model, options))
+        mirror_estimator = stack.enter_context(PoseEstimator(model, options)) if mirror else None
         for frame in iter_frames(info, stats=decoding):
             if frame.index in sample_at:
                 samples.append(frame.rgb)
-            pose = estimator.process(frame)
-            contours.append(_pose_contour(pose) if with_contour else np.full((N_STATIONS, 2), np.nan))
-            pose.mask = None  # the mask is consumed here; never kept for the whole clip
-            poses.append(pose)
+            _read_frame(estimator, frame, poses, contours, with_contour)
+            if mirror_estimator is not None:
+                flipped = replace(frame, rgb=np.ascontiguousarray(frame.rgb[:, ::-1]))
+                _read_frame(mirror_estimator, flipped, *mirrored, with_contour)
             if progress:
                 progress(frame.index + 1, info.frame_count)
-    table = poses_to_frame(poses)
-    back = pd.DataFrame(np.asarray(contours).reshape(len(contours), -1) if contours else None,
-                        columns=back_columns())
-    table = pd.concat([table, back], axis=1)
+    table = _landmarks_table(poses, contours)
+    if mirror:
+        table = join_readings(table, unflip_table(_landmarks_table(*mirrored), info.width))
     video_meta = info.as_dict()
     video_meta.update(decoding.as_dict())
     video_meta["frames_decoded"] = len(table)
@@ -178,7 +187,24 @@ def estimate_clip(
     people = count_people(samples, model, max_people=2) if samples else []
     return PoseTrack(table, video_meta, model.as_dict(), {"with_contour": with_contour,
                                                           "landmark_fields": list(LANDMARK_FIELDS),
-                                                          "people_in_sampled_frames": people})
+                                                          "people_in_sampled_frames": people,
+                                                          "mirror_reading": mirror})
+
+
+def _read_frame(estimator: PoseEstimator, frame: Frame, poses: list[PoseFrame], contours: list[np.ndarray],
+                with_contour: bool) -> None:
+    """Estimate one frame's pose and trace its back contour, appending both; the mask is not kept."""
+    pose = estimator.process(frame)
+    contours.append(_pose_contour(pose) if with_contour else np.full((N_STATIONS, 2), np.nan))
+    pose.mask = None  # the mask is consumed here; never kept for the whole clip
+    poses.append(pose)
+
+
+def _landmarks_table(poses: list[PoseFrame], contours: list[np.ndarray]) -> pd.DataFrame:
+    """The landmarks table of one reading: landmarks and back contour, a row per frame."""
+    back = pd.DataFrame(np.asarray(contours).reshape(len(contours), -1) if contours else None,
+                        columns=back_columns())
+    return pd.concat([poses_to_frame(poses), back], axis=1)
 
 
 def _file_stamp(path: Path) -> tuple[int, int, int]:
@@ -217,6 +243,7 @@ class Analysis:
     warnings: list[str] = field(default_factory=list)
     stretches: list[dict[str, object]] = field(default_factory=list)  # Stretch.as_dict() of each, in time order
     not_squats: list[dict[str, object]] = field(default_factory=list)  # dips that are not squats, with times
+    mirror_joined: bool = False  # the calls join the clip's reading and its mirror image's (buttwink.mirror)
 
 
 def measure_frames(track: PoseTrack, view: ViewAssessment, settings: Settings) -> pd.DataFrame:
@@ -322,8 +349,33 @@ def analyze_track(track: PoseTrack, settings: Settings | None = None) -> Analysi
     The clip is first split into stretches by view (:func:`buttwink.stretches.find_stretches`); each usable
     side-view stretch is measured on its own (its own near side, facing and standing reference), and the
     stretches left out are named in the warnings and in ``Analysis.stretches``. A clip with no usable
-    stretch is refused (:class:`ClipError`) with the reason."""
+    stretch is refused (:class:`ClipError`) with the reason.
+
+    When the track also carries the mirror image's reading (``estimate_clip(mirror=True)``) and
+    ``settings.mirror_consensus`` is on, that reading is measured the same way and each rep's call joined to
+    it (:func:`buttwink.mirror.consensus_reps`): everything else (frames, stretches, reps' spans) is the
+    clip's own reading."""
     settings = settings or Settings()
+    own, mirror_table = split_readings(track.table)
+    analysis = _analyze_reading(replace(track, table=own), settings)
+    if mirror_table is None or not settings.mirror_consensus:
+        if settings.mirror_consensus and not analysis.reps.empty:
+            analysis.warnings.append("read without the mirror image (the landmarks hold one reading): wink calls "
+                                     "are less sure; estimate the pose again with the mirror reading")
+        return analysis
+    try:
+        mirrored: Analysis | None = _analyze_reading(replace(track, table=mirror_table), settings)
+        refusal = ""
+    except ClipError as exc:
+        mirrored, refusal = None, str(exc)
+    reps = consensus_reps(analysis.reps, mirrored.reps if mirrored is not None else None, refusal)
+    analysis.reps = place_onsets(reps, analysis.frames)
+    analysis.mirror_joined = True
+    return analysis
+
+
+def _analyze_reading(track: PoseTrack, settings: Settings) -> Analysis:
+    """:func:`analyze_track` on one reading of the clip (a table without ``mirror_`` columns)."""
     width = int(track.video.get("width", 0) or 0)  # type: ignore[call-overload]
     height = int(track.video.get("height", 0) or 0)  # type: ignore[call-overload]
     view_kw = dict(min_detected_fraction=settings.min_detected_fraction, max_yaw_deg=settings.max_view_yaw_deg)
@@ -494,6 +546,7 @@ class Result:
             "verdict": verdict_text(reps),
             "settings": self.analysis.settings.to_dict(),
             "wink_signal": self.analysis.settings.wink_signal,
+            "mirror_joined": self.analysis.mirror_joined,
             "onset_signal": ONSET_SIGNAL,
             "timings_s": self.timings_s,
             "versions": {"buttwink": buttwink.__version__, "mediapipe": getattr(mediapipe, "__version__", "?"),
@@ -513,7 +566,8 @@ def rep_verdict(rep: dict[str, object] | pd.Series) -> str:
                  f"{-depth:.0f}° below parallel" if depth < -0.5 else "parallel")
         return (f"Rep {n}: butt wink from {where} (hip flexion {float(rep['onset_hip_flexion_deg']):.0f}°), "  # type: ignore[arg-type]
                 f"{float(rep['wink_deg']):.0f}° of tuck, confidence {float(rep['confidence']):.2f}")  # type: ignore[arg-type]
-    return f"Rep {n}: no butt wink (confidence {float(rep['confidence']):.2f})"  # type: ignore[arg-type]
+    why = f": {rep['reason']}" if isinstance(rep.get("reason"), str) and rep["reason"] else ""
+    return f"Rep {n}: no butt wink (confidence {float(rep['confidence']):.2f}{why})"  # type: ignore[arg-type]
 
 
 def verdict_text(reps: pd.DataFrame) -> str:
@@ -539,7 +593,7 @@ def estimate_with_settings(path: Path | str, settings: Settings, *, models_dir: 
         path, max_height=settings.max_height_px, variant=settings.model_variant, models_dir=models_dir,
         pose_options=PoseOptions(min_detection_confidence=settings.min_detection_confidence,
                                  min_tracking_confidence=settings.min_tracking_confidence),
-        progress=progress,
+        progress=progress, mirror=settings.mirror_consensus,
     )
 
 

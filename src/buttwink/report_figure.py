@@ -109,7 +109,8 @@ def rep_banner(rep: pd.Series | dict[str, object]) -> str:
         return (f"Rep {n}: butt wink from {depth_words(_f(rep.get('onset_depth_deg')))}{hip_txt}, "
                 f"{_f(rep.get('wink_deg')):.0f}° of tuck, confidence {conf:.2f}")
     note = ", uncertain" if np.isfinite(conf) and conf < UNCERTAIN_CONFIDENCE else ""
-    return f"Rep {n}: no butt wink (confidence {conf:.2f}{note})"
+    why = rep_reason(rep)
+    return f"Rep {n}: no butt wink (confidence {conf:.2f}{note}{': ' + why if why else ''})"
 
 
 def _rep_color(rep: pd.Series) -> str:
@@ -585,7 +586,9 @@ def _footer(fig: Figure, track: pipeline.PoseTrack, analysis: pipeline.Analysis,
     # here they ran off the page.
     line2 = (f"Pose model: {model}" + (f" ({sha})" if sha else "") + f"   Signal: {analysis.settings.wink_signal}"
              + " (each rep's fits: reps.csv 'model')   Wink threshold: "
-             + f"{float(analysis.settings.wink_threshold_deg):.0f}° of tuck beyond the descent trend")
+             + f"{float(analysis.settings.wink_threshold_deg):.0f}° of tuck beyond the descent trend"
+             + ("   Calls: the clip and its mirror image must agree (plots: the clip's own reading)"
+                if getattr(analysis, "mirror_joined", False) else ""))
     warnings = list(dict.fromkeys([*view.warnings, *analysis.warnings]))
     line3 = "Warnings: " + ("; ".join(warnings) if warnings else "none")
     if len(line3) > 190:

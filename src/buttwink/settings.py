@@ -11,7 +11,7 @@ from typing import Any
 #: The settings the pose stage reads (:func:`buttwink.pipeline.estimate_with_settings`); everything else only
 #: changes the measurement after it, so saved landmarks stay valid when only those change.
 POSE_STAGE_FIELDS: tuple[str, ...] = ("model_variant", "max_height_px", "min_detection_confidence",
-                                      "min_tracking_confidence")
+                                      "min_tracking_confidence", "mirror_consensus")
 
 #: Allowed range of every numeric setting, both ends included: (low, high). Values outside, NaN and infinities
 #: are refused when a :class:`Settings` is made, so a bad value fails before any clip is analysed.
@@ -62,6 +62,8 @@ class Settings:
     max_height_px: int = 720
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    mirror_consensus: bool = True  # also read every frame flipped left-right (twice the pose time) and call a
+    # wink only where both readings do (buttwink.mirror)
     # Cleaning and smoothing
     min_visibility: float = 0.5  # landmarks below this visibility are dropped (NaN) before smoothing
     max_gap_s: float = 0.25  # gaps up to this long are filled by interpolation; longer ones stay NaN
