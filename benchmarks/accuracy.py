@@ -239,10 +239,11 @@ def exact_silhouette_track(track: PoseTrack, clip_dir: Path) -> PoseTrack:
 
 def run_one(params: dict[str, float | str | int], workdir: str, width: int, height: int,
             cache_key: str | None = None, silhouette: str = "mediapipe",
-            wink_signal: str | None = None) -> tuple[pd.DataFrame, dict[str, float], bool]:
+            wink_signal: str | None = None, mirror: bool = True) -> tuple[pd.DataFrame, dict[str, float], bool]:
     """Render one clip and estimate its pose (or find both in the cache), measure it, and score it against
     its truth. Returns the per-rep table, the curve correlations and whether the cache had the clip.
-    ``silhouette="exact"`` traces the back on the renderer's exact silhouette instead of MediaPipe's mask."""
+    ``silhouette="exact"`` traces the back on the renderer's exact silhouette instead of MediaPipe's mask.
+    ``mirror=False`` scores the clip's own reading alone (``Settings.mirror_consensus`` off)."""
     from buttwink.pipeline import PoseTrack, analyze_landmarks
     from buttwink.settings import Settings
     from buttwink.validation import pelvis_reading, score_clip
@@ -254,7 +255,7 @@ def run_one(params: dict[str, float | str | int], workdir: str, width: int, heig
     if not cached:
         shutil.rmtree(clip_dir, ignore_errors=True)  # an interrupted earlier attempt
         render_and_estimate(params, clip_dir, width, height)
-    settings = Settings().updated(wink_signal=wink_signal)
+    settings = Settings().updated(wink_signal=wink_signal, mirror_consensus=None if mirror else False)
     track = PoseTrack.load(clip_dir / "landmarks.parquet")
     if silhouette == "exact":
         track = exact_silhouette_track(track, clip_dir)
@@ -301,6 +302,8 @@ def main() -> int:
                              "fresh); human: 5000 design, 6000 held out (the default)")
     parser.add_argument("--wink-signal", default=None, help="Settings.wink_signal to score (default: the "
                         "setting's default)")
+    parser.add_argument("--no-mirror", action="store_true", help="score the clip's own reading alone, without the "
+                        "mirror image's (Settings.mirror_consensus off; the landmarks still hold both)")
     parser.add_argument("--body", choices=("mannequin", "human"), default="mannequin",
                         help="the capsule mannequin (default) or the MakeHuman body grid (72 clips: 6 shapes x 2 "
                              "clothing styles x winks, no tuck, shallow and gradual-flexion squats)")
@@ -345,7 +348,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="buttwink-accuracy-") as tmp, \
             ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
         workdir = str(args.cache) if args.cache else tmp
-        futures = [pool.submit(run_one, p, workdir, width, height, cache_key, args.silhouette, args.wink_signal)
+        futures = [pool.submit(run_one, p, workdir, width, height, cache_key, args.silhouette, args.wink_signal,
+                               not args.no_mirror)
                    for p in combos]
         for fut in futures:
             matched, corr, cached = fut.result()

@@ -2,8 +2,9 @@
 
 (a) ``buttwink.pipeline.analyze`` + ``buttwink.report.write_report`` (report.png included) on a clip, against
     decoding the same frames at the same size and running bare MediaPipe PoseLandmarker on them (VIDEO mode,
-    the same model file from ``ensure_model()``, segmentation masks on), in the same run, alternating order,
-    best of ``--repeats``. Goal: ratio <= 1.15.
+    the same model file from ``ensure_model()``, segmentation masks on; with the default mirror reading, a
+    second landmarker on every frame flipped, as buttwink does), in the same run, alternating order, best of
+    ``--repeats``. Goal: ratio <= 1.15.
 (b) peak resident memory of analysing (analyze + write_report) a clip of N seconds and of 3N seconds (the
     clip looped), each in a fresh process: a wrapper process runs the analysis as its only child and reads
     ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``. Goal: flat (ratio close to 1).
@@ -27,6 +28,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_videos" / "wink_parallel" / "video.mp4"
@@ -51,8 +53,9 @@ print(json.dumps(info))
 """
 
 
-def bare_seconds(clip: Path, max_height: int) -> tuple[float, int]:
-    """Decode + bare PoseLandmarker (VIDEO mode, masks on) on every frame; seconds and frame count."""
+def bare_seconds(clip: Path, max_height: int, mirror: bool = False) -> tuple[float, int]:
+    """Decode + bare PoseLandmarker (VIDEO mode, masks on) on every frame; seconds and frame count. With
+    ``mirror`` a second landmarker also reads every frame flipped left-right, as buttwink's default does."""
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
 
@@ -65,20 +68,23 @@ def bare_seconds(clip: Path, max_height: int) -> tuple[float, int]:
                                         output_segmentation_masks=True)
     t0 = time.perf_counter()
     with quiet_native_stderr():
-        landmarker = vision.PoseLandmarker.create_from_options(opts)
+        landmarkers = [vision.PoseLandmarker.create_from_options(opts) for _ in range(2 if mirror else 1)]
     n = 0
     last_ms = -1
     for frame in iter_frames(clip, max_height=max_height):
         last_ms = max(int(round(frame.time_s * 1000)), last_ms + 1)
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.rgb)
-        if n == 0:  # as PoseEstimator: the graph's one-off warnings kept off the terminal
-            with quiet_native_stderr():
+        pictures = [frame.rgb, np.ascontiguousarray(frame.rgb[:, ::-1])][:len(landmarkers)]
+        for landmarker, rgb in zip(landmarkers, pictures, strict=True):
+            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+            if n == 0:  # as PoseEstimator: the graph's one-off warnings kept off the terminal
+                with quiet_native_stderr():
+                    landmarker.detect_for_video(image, last_ms)
+            else:
                 landmarker.detect_for_video(image, last_ms)
-        else:
-            landmarker.detect_for_video(image, last_ms)
         n += 1
     with quiet_native_stderr():
-        landmarker.close()
+        for landmarker in landmarkers:
+            landmarker.close()
     return time.perf_counter() - t0, n
 
 
@@ -145,7 +151,8 @@ def main() -> int:
             order = ("bare", "full") if r % 2 == 0 else ("full", "bare")
             for which in order:
                 if which == "bare":
-                    seconds, n_frames = bare_seconds(args.clip, settings.max_height_px)
+                    seconds, n_frames = bare_seconds(args.clip, settings.max_height_px,
+                                                     settings.mirror_consensus)
                     bare.append(seconds)
                 else:
                     seconds, timings = full_seconds(args.clip, tmpdir / f"report{r}")
@@ -153,7 +160,8 @@ def main() -> int:
                     if seconds == min(full):
                         stages = timings
         b, f = min(bare), min(full)
-        print(f"(a) {n_frames} frames: bare PoseLandmarker (decode + pose, masks on) {b:.2f} s "
+        readings = "the frames and their mirror images" if settings.mirror_consensus else "the frames"
+        print(f"(a) {n_frames} frames: bare PoseLandmarker on {readings} (decode + pose, masks on) {b:.2f} s "
               f"({1000 * b / n_frames:.1f} ms/frame); buttwink analyze + write_report {f:.2f} s "
               f"({1000 * f / n_frames:.1f} ms/frame; stages {stages}); ratio {f / b:.3f} (goal <= 1.15)")
 
