@@ -148,3 +148,6 @@ def test_a_track_read_both_ways_joins_the_calls(sample_clip, model_info) -> None
     # if both readings miss them
     off = analyze_track(track, Settings(mirror_consensus=False))
     pd.testing.assert_frame_equal(off.reps, alone.reps)
+    assert joined.mirror_joined and not off.mirror_joined and not alone.mirror_joined
+    assert any("without the mirror image" in w for w in alone.warnings)  # one reading where two were asked for
+    assert not any("without the mirror image" in w for w in off.warnings + joined.warnings)

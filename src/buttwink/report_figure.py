@@ -586,9 +586,9 @@ def _footer(fig: Figure, track: pipeline.PoseTrack, analysis: pipeline.Analysis,
     # here they ran off the page.
     line2 = (f"Pose model: {model}" + (f" ({sha})" if sha else "") + f"   Signal: {analysis.settings.wink_signal}"
              + " (each rep's fits: reps.csv 'model')   Wink threshold: "
-             + f"{float(analysis.settings.wink_threshold_deg):.0f}° of tuck beyond the descent trend"
-             + ("   Calls: the clip and its mirror image must agree (plots: the clip's own reading)"
-                if getattr(analysis, "mirror_joined", False) else ""))
+             + f"{float(analysis.settings.wink_threshold_deg):.0f}° of tuck beyond the descent trend")
+    if getattr(analysis, "mirror_joined", False):
+        line1 += "   Calls: the clip and its mirror image must agree"
     warnings = list(dict.fromkeys([*view.warnings, *analysis.warnings]))
     line3 = "Warnings: " + ("; ".join(warnings) if warnings else "none")
     if len(line3) > 190:
