@@ -21,7 +21,8 @@ reps that start after the cut are expected). Printed per change and overall:
   real uncertainty.
 
 Refusals count as a case too: a clip refused as it is must be refused after the change, for the same kind of
-reason. Pose estimation dominates the time (about 30-40 minutes for 13 clips x 6 versions on 2 cores);
+reason. Pose estimation dominates the time (about 30-40 minutes for 13 clips x 6 versions on 2 cores reading
+each frame once, twice that with the default mirror reading);
 ``--cache DIR`` keeps every version's landmarks for later runs on the later stages.
 
     python benchmarks/invariance.py [--videos ../shared/videos] [--cache DIR] [--clips NAME ...]
