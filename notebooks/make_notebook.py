@@ -27,7 +27,7 @@ import pandas as pd
 
 import buttwink
 from buttwink.kinematics import LUMBAR_REGION, PELVIS_REGION, THORAX_REGION, back_contour_points
-from buttwink.pipeline import ONSET_SIGNAL, WINK_SIGNAL, PoseTrack, analyze_landmarks, estimate_clip
+from buttwink.pipeline import ONSET_SIGNAL, WINK_SIGNAL, PoseTrack, analyze_landmarks, estimate_with_settings
 from buttwink.video import iter_frames
 
 SAMPLES = Path("../sample_videos")
@@ -39,7 +39,9 @@ print("sample clips:", ", ".join(CLIPS))"""),
     ("md", """## 1. Analyse one clip: video → pose → angles → reps → onset
 
 `buttwink.analyze` runs every stage; `result.frames` has one row per frame, `result.reps` one row per rep.
-Settings live in one dataclass, `buttwink.Settings`."""),
+Settings live in one dataclass, `buttwink.Settings`. Every frame is read twice, as it is and mirrored, and
+a rep is called a wink only where both readings call one (`Settings(mirror_consensus=False)` reads each
+frame once, in half the time)."""),
     ("code", """clip = SAMPLES / "wink_parallel" / "video.mp4"
 settings = buttwink.Settings()
 result = buttwink.analyze(clip, settings)
@@ -148,7 +150,7 @@ landmarks are kept for section 7. A truth rep winks when its tuck reaches the wi
 t0 = time.perf_counter()
 for name in CLIPS:
     if name not in tracks:
-        tracks[name] = estimate_clip(SAMPLES / name / "video.mp4", max_height=settings.max_height_px)
+        tracks[name] = estimate_with_settings(SAMPLES / name / "video.mp4", settings)
 pose_s = time.perf_counter() - t0
 pose_per_clip_s = pose_s / max(len(tracks) - 1, 1)
 print(f"pose estimation: {len(tracks) - 1} more clips in {pose_s:.1f} s ({pose_per_clip_s:.1f} s per clip)")
