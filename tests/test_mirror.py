@@ -92,6 +92,11 @@ def test_a_wink_needs_both_readings() -> None:
     from buttwink.report_figure import rep_banner
 
     assert "disagree" in rep_banner({**second.to_dict(), "rep": 2})
+    # Each reading's own tuck is kept, and the verdicts show both.
+    assert (first["own_departure_deg"], first["mirror_departure_deg"]) == (12.0, 12.0)
+    assert (second["own_departure_deg"], second["mirror_departure_deg"]) == (12.0, 2.0)
+    assert "clip 12°, mirror image 12°" in rep_banner({**first.to_dict(), "rep": 1})
+    assert "clip 12°, mirror image 2° of tuck" in rep_banner({**second.to_dict(), "rep": 2})
     # Two agreeing no-wink calls keep the lower confidence.
     calm = consensus_reps(_reps({"confidence": 0.9}), _reps({"confidence": 0.4}))
     assert not bool(calm.iloc[0]["wink"]) and calm.iloc[0]["confidence"] == pytest.approx(0.4)

@@ -130,8 +130,14 @@ def consensus_reps(own: pd.DataFrame, mirror: pd.DataFrame | None, mirror_refusa
       its time and frame where the clip's own thigh angle is nearest that depth within the descent.
 
     ``mirror`` None (the mirror reading refused the clip or the stretch) leaves every assessed rep
-    unassessed with ``mirror_refusal`` as the reason."""
+    unassessed with ``mirror_refusal`` as the reason.
+
+    Two columns keep each reading's own tuck (calibrated departure at the bottom, degrees, the
+    ``departure_deg`` of that reading) for the reps both readings assessed: ``own_departure_deg`` and
+    ``mirror_departure_deg`` (NaN elsewhere)."""
     out = own.copy()
+    out["own_departure_deg"] = np.nan
+    out["mirror_departure_deg"] = np.nan
     if out.empty:
         return out
     pairs = pair_reps(own, mirror) if mirror is not None and len(mirror) else [None] * len(own)
@@ -173,6 +179,8 @@ def _mirror_note(other: pd.Series) -> str:
 
 def _join_call(table: pd.DataFrame, index: object, other: pd.Series) -> None:
     mine = table.loc[index]
+    table.at[index, "own_departure_deg"] = _number(mine["departure_deg"])
+    table.at[index, "mirror_departure_deg"] = _number(other["departure_deg"])
     if "model" in table:
         table.at[index, "model"] = f"{mine['model']}; {_mirror_note(other)}"
     both = bool(mine["wink"]) and bool(other["wink"])

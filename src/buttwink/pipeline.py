@@ -555,19 +555,30 @@ class Result:
         }
 
 
+def _finite_or_nan(value: object) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+    return number if np.isfinite(number) else float("nan")
+
+
 def rep_verdict(rep: dict[str, object] | pd.Series) -> str:
     """One rep's verdict in words."""
     n = rep["rep"]
     if rep["status"] != "ok":
         return f"Rep {n}: not assessed ({rep['reason']})"
+    own, mirror = (_finite_or_nan(rep.get(k)) for k in ("own_departure_deg", "mirror_departure_deg"))
+    readings = (f" (tuck read {own:.0f}° in the clip, {mirror:.0f}° in its mirror image)"
+                if np.isfinite(own) and np.isfinite(mirror) else "")
     if rep["wink"]:
         depth = float(rep["onset_depth_deg"])  # type: ignore[arg-type]
         where = (f"{depth:.0f}° above parallel" if depth > 0.5 else
                  f"{-depth:.0f}° below parallel" if depth < -0.5 else "parallel")
         return (f"Rep {n}: butt wink from {where} (hip flexion {float(rep['onset_hip_flexion_deg']):.0f}°), "  # type: ignore[arg-type]
-                f"{float(rep['wink_deg']):.0f}° of tuck, confidence {float(rep['confidence']):.2f}")  # type: ignore[arg-type]
+                f"{float(rep['wink_deg']):.0f}° of tuck{readings}, confidence {float(rep['confidence']):.2f}")  # type: ignore[arg-type]
     why = f": {rep['reason']}" if isinstance(rep.get("reason"), str) and rep["reason"] else ""
-    return f"Rep {n}: no butt wink (confidence {float(rep['confidence']):.2f}{why})"  # type: ignore[arg-type]
+    return f"Rep {n}: no butt wink{readings} (confidence {float(rep['confidence']):.2f}{why})"  # type: ignore[arg-type]
 
 
 def verdict_text(reps: pd.DataFrame) -> str:

@@ -47,8 +47,8 @@ REP_COLUMNS = (
     "rep", "status", "reason", "verdict", "start_time_s", "bottom_time_s", "end_time_s", "top_depth_deg",
     "bottom_depth_deg", "wink", "onset_time_s", "onset_depth_deg", "onset_depth_low_deg", "onset_depth_high_deg",
     "onset_hip_flexion_deg", "rep_onset_depth_deg", "onset_set_weight", "wink_deg", "departure_deg",
-    "descent_departure_deg", "ascent_departure_deg", "trend_offset_deg", "trend_slope",
-    "confidence", "onset_frame", "start", "bottom", "end", "model",
+    "own_departure_deg", "mirror_departure_deg", "descent_departure_deg", "ascent_departure_deg",
+    "trend_offset_deg", "trend_slope", "confidence", "onset_frame", "start", "bottom", "end", "model",
 )
 
 

@@ -107,10 +107,21 @@ def rep_banner(rep: pd.Series | dict[str, object]) -> str:
         if onset_uncertain(low, high):
             hip_txt += f" (onset uncertain: anywhere from {depth_words(high)} to {depth_words(low)})"
         return (f"Rep {n}: butt wink from {depth_words(_f(rep.get('onset_depth_deg')))}{hip_txt}, "
-                f"{_f(rep.get('wink_deg')):.0f}° of tuck, confidence {conf:.2f}")
+                f"{_f(rep.get('wink_deg')):.0f}° of tuck{' (' + _readings(rep) + ')' if _readings(rep) else ''}, "
+                f"confidence {conf:.2f}")
     note = ", uncertain" if np.isfinite(conf) and conf < UNCERTAIN_CONFIDENCE else ""
     why = rep_reason(rep)
-    return f"Rep {n}: no butt wink (confidence {conf:.2f}{note}{': ' + why if why else ''})"
+    readings = _readings(rep)
+    return (f"Rep {n}: no butt wink ({readings + ' of tuck; ' if readings else ''}confidence {conf:.2f}{note}"
+            f"{': ' + why if why else ''})")
+
+
+def _readings(rep: pd.Series | dict[str, object]) -> str:
+    """"clip 26°, mirror image 46°": each reading's own tuck, when the call joined two readings ('' else)."""
+    own, mirror = _f(rep.get("own_departure_deg")), _f(rep.get("mirror_departure_deg"))
+    if not (np.isfinite(own) and np.isfinite(mirror)):
+        return ""
+    return f"clip {own:.0f}°, mirror image {mirror:.0f}°"
 
 
 def _rep_color(rep: pd.Series) -> str:
