@@ -107,12 +107,30 @@ def pair_reps(own: pd.DataFrame, mirror: pd.DataFrame) -> list[int | None]:
     return pairs
 
 
-def _number(value: object) -> float:
+#: A rep's onset columns: cleared where a rep has no wink after the join.
+ONSET_COLUMNS = ("onset_frame", "onset_time_s", "onset_depth_deg", "onset_depth_low_deg", "onset_depth_high_deg",
+                 "onset_hip_flexion_deg", "rep_onset_depth_deg")
+
+
+def number_or_nan(value: object) -> float:
+    """``value`` as a float; NaN when it is missing or not a number (a reps table's cells may be None)."""
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return float("nan")
     return number
+
+
+def _finite_mean(a: object, b: object) -> float:
+    """Mean of the finite ones of two values; NaN when neither is."""
+    values = [v for v in (number_or_nan(a), number_or_nan(b)) if np.isfinite(v)]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def _clear_onset(table: pd.DataFrame, index: object) -> None:
+    for column in ONSET_COLUMNS:
+        if column in table:
+            table.at[index, column] = np.nan
 
 
 def consensus_reps(own: pd.DataFrame, mirror: pd.DataFrame | None, mirror_refusal: str = "") -> pd.DataFrame:
@@ -163,57 +181,47 @@ def _unassess(table: pd.DataFrame, index: object, reason: str) -> None:
     table.at[index, "wink"] = False
     table.at[index, "wink_deg"] = 0.0
     table.at[index, "confidence"] = 0.0
-    for column in ("onset_frame", "onset_time_s", "onset_depth_deg", "onset_depth_low_deg", "onset_depth_high_deg",
-                   "onset_hip_flexion_deg", "rep_onset_depth_deg"):
-        if column in table:
-            table.at[index, column] = np.nan
+    _clear_onset(table, index)
 
 
 def _mirror_note(other: pd.Series) -> str:
     """What the mirror reading said of a rep, for the ``model`` column."""
     if not bool(other["wink"]):
-        return f"mirror image: no wink (tuck {_number(other['departure_deg']):.0f}°)"
-    return (f"mirror image: wink of {_number(other['wink_deg']):.0f}° from thigh angle "
-            f"{_number(other['onset_depth_deg']):.0f}°, confidence {_number(other['confidence']):.2f}")
+        return f"mirror image: no wink (tuck {number_or_nan(other['departure_deg']):.0f}°)"
+    return (f"mirror image: wink of {number_or_nan(other['wink_deg']):.0f}° from thigh angle "
+            f"{number_or_nan(other['onset_depth_deg']):.0f}°, confidence {number_or_nan(other['confidence']):.2f}")
 
 
 def _join_call(table: pd.DataFrame, index: object, other: pd.Series) -> None:
     mine = table.loc[index]
-    table.at[index, "own_departure_deg"] = _number(mine["departure_deg"])
-    table.at[index, "mirror_departure_deg"] = _number(other["departure_deg"])
+    table.at[index, "own_departure_deg"] = number_or_nan(mine["departure_deg"])
+    table.at[index, "mirror_departure_deg"] = number_or_nan(other["departure_deg"])
     if "model" in table:
         table.at[index, "model"] = f"{mine['model']}; {_mirror_note(other)}"
     both = bool(mine["wink"]) and bool(other["wink"])
     agree = bool(mine["wink"]) == bool(other["wink"])
     for column in ("departure_deg", "descent_departure_deg", "ascent_departure_deg"):
         if column in table:
-            table.at[index, column] = float(np.nanmean([_number(mine[column]), _number(other[column])])) \
-                if np.isfinite([_number(mine[column]), _number(other[column])]).any() else np.nan
-    table.at[index, "confidence"] = min(_number(mine["confidence"]), _number(other["confidence"])) if agree else 0.0
+            table.at[index, column] = _finite_mean(mine[column], other[column])
+    lower = min(number_or_nan(mine["confidence"]), number_or_nan(other["confidence"]))
+    table.at[index, "confidence"] = lower if agree else 0.0
     if not both:
         table.at[index, "wink"] = False
         table.at[index, "wink_deg"] = 0.0
         if not agree:
             table.at[index, "reason"] = "the clip and its mirror image disagree: one reads a wink, the other not"
-            for column in ("onset_frame", "onset_time_s", "onset_depth_deg", "onset_depth_low_deg",
-                           "onset_depth_high_deg", "onset_hip_flexion_deg", "rep_onset_depth_deg"):
-                if column in table:
-                    table.at[index, column] = np.nan
+            _clear_onset(table, index)
         return
-    table.at[index, "wink_deg"] = (_number(mine["wink_deg"]) + _number(other["wink_deg"])) / 2
-    depth = (_number(mine["onset_depth_deg"]) + _number(other["onset_depth_deg"])) / 2
+    table.at[index, "wink_deg"] = (number_or_nan(mine["wink_deg"]) + number_or_nan(other["wink_deg"])) / 2
+    depth = (number_or_nan(mine["onset_depth_deg"]) + number_or_nan(other["onset_depth_deg"])) / 2
     table.at[index, "onset_depth_deg"] = depth
-    lows = [_number(mine["onset_depth_low_deg"]), _number(other["onset_depth_low_deg"])]
-    highs = [_number(mine["onset_depth_high_deg"]), _number(other["onset_depth_high_deg"])]
+    lows = [number_or_nan(mine["onset_depth_low_deg"]), number_or_nan(other["onset_depth_low_deg"])]
+    highs = [number_or_nan(mine["onset_depth_high_deg"]), number_or_nan(other["onset_depth_high_deg"])]
     table.at[index, "onset_depth_low_deg"] = float(np.nanmin(lows)) if np.isfinite(lows).any() else np.nan
     table.at[index, "onset_depth_high_deg"] = float(np.nanmax(highs)) if np.isfinite(highs).any() else np.nan
-    for column in ("onset_hip_flexion_deg", "rep_onset_depth_deg"):
+    for column in ("onset_hip_flexion_deg", "rep_onset_depth_deg", "onset_time_s"):
         if column in table:
-            values = [_number(mine[column]), _number(other[column])]
-            table.at[index, column] = float(np.nanmean(values)) if np.isfinite(values).any() else np.nan
-    times = [_number(mine["onset_time_s"]), _number(other["onset_time_s"])]
-    if np.isfinite(times).any():
-        table.at[index, "onset_time_s"] = float(np.nanmean(times))
+            table.at[index, column] = _finite_mean(mine[column], other[column])
 
 
 def place_onsets(reps: pd.DataFrame, frames: pd.DataFrame) -> pd.DataFrame:
@@ -224,7 +232,7 @@ def place_onsets(reps: pd.DataFrame, frames: pd.DataFrame) -> pd.DataFrame:
     depth = frames["depth_deg"].to_numpy(float)
     time_s = frames["time_s"].to_numpy(float)
     for index, rep in out.iterrows():
-        target = _number(rep.get("onset_depth_deg"))
+        target = number_or_nan(rep.get("onset_depth_deg"))
         if not (bool(rep.get("wink")) and np.isfinite(target)):
             continue
         start, bottom = int(rep["start"]), int(rep["bottom"])

@@ -33,7 +33,14 @@ from buttwink.kinematics import (
     standing_mask,
     stands_up,
 )
-from buttwink.mirror import consensus_reps, join_readings, place_onsets, split_readings, unflip_table
+from buttwink.mirror import (
+    consensus_reps,
+    join_readings,
+    number_or_nan,
+    place_onsets,
+    split_readings,
+    unflip_table,
+)
 from buttwink.models import DEFAULT_VARIANT, ModelInfo, ensure_model
 from buttwink.onset import CALIBRATIONS, Onset, detect_onset, pool_onsets, with_depth_reading_margin
 from buttwink.pose import (
@@ -555,20 +562,12 @@ class Result:
         }
 
 
-def _finite_or_nan(value: object) -> float:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return float("nan")
-    return number if np.isfinite(number) else float("nan")
-
-
 def rep_verdict(rep: dict[str, object] | pd.Series) -> str:
     """One rep's verdict in words."""
     n = rep["rep"]
     if rep["status"] != "ok":
         return f"Rep {n}: not assessed ({rep['reason']})"
-    own, mirror = (_finite_or_nan(rep.get(k)) for k in ("own_departure_deg", "mirror_departure_deg"))
+    own, mirror = (number_or_nan(rep.get(k)) for k in ("own_departure_deg", "mirror_departure_deg"))
     readings = (f" (tuck read {own:.0f}° in the clip, {mirror:.0f}° in its mirror image)"
                 if np.isfinite(own) and np.isfinite(mirror) else "")
     if rep["wink"]:
