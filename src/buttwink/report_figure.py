@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from buttwink import pipeline
 from buttwink.drawing import draw_back_evidence, draw_pose
+from buttwink.mirror import number_or_nan as _f
 from buttwink.onset import CALIBRATIONS, Calibration, onset_uncertain
 from buttwink.video import iter_frames
 
@@ -60,14 +61,6 @@ def printable(text: str) -> str:
 def signal_name(column: str) -> str:
     """Human name of a per-frame angle column."""
     return SIGNAL_NAMES.get(column, column.removesuffix("_deg").replace("_", " "))
-
-
-def _f(value: object) -> float:
-    try:
-        out = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return float("nan")
-    return out
 
 
 def depth_words(depth_deg: float) -> str:
