@@ -4,7 +4,8 @@
     decoding the same frames at the same size and running bare MediaPipe PoseLandmarker on them (VIDEO mode,
     the same model file from ``ensure_model()``, segmentation masks on; with the default mirror reading, a
     second landmarker on every frame flipped, as buttwink does), in the same run, alternating order, best of
-    ``--repeats``. Goal: ratio <= 1.15.
+    ``--repeats``. Goal: ratio <= 1.15. Then the same analysis reading every frame once (``--no-mirror``):
+    what the second reading costs.
 (b) peak resident memory of analysing (analyze + write_report) a clip of N seconds and of 3N seconds (the
     clip looped), each in a fresh process: a wrapper process runs the analysis as its only child and reads
     ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``. Goal: flat (ratio close to 1).
@@ -88,13 +89,13 @@ def bare_seconds(clip: Path, max_height: int, mirror: bool = False) -> tuple[flo
     return time.perf_counter() - t0, n
 
 
-def full_seconds(clip: Path, outdir: Path) -> tuple[float, dict[str, float]]:
+def full_seconds(clip: Path, outdir: Path, settings=None) -> tuple[float, dict[str, float]]:
     """analyze + write_report (with report.png); seconds and the pipeline's own stage timings."""
     from buttwink.pipeline import analyze
     from buttwink.report import write_report
 
     t0 = time.perf_counter()
-    result = analyze(clip)
+    result = analyze(clip, settings)
     t1 = time.perf_counter()
     write_report(result, outdir, png=True)
     t2 = time.perf_counter()
@@ -164,6 +165,11 @@ def main() -> int:
         print(f"(a) {n_frames} frames: bare PoseLandmarker on {readings} (decode + pose, masks on) {b:.2f} s "
               f"({1000 * b / n_frames:.1f} ms/frame); buttwink analyze + write_report {f:.2f} s "
               f"({1000 * f / n_frames:.1f} ms/frame; stages {stages}); ratio {f / b:.3f} (goal <= 1.15)")
+        if settings.mirror_consensus:
+            once = min(full_seconds(args.clip, tmpdir / f"once{r}", settings.updated(mirror_consensus=False))[0]
+                       for r in range(args.repeats))
+            print(f"    the same, every frame read once (--no-mirror): {once:.2f} s; reading twice costs "
+                  f"{f / once:.2f}x")
 
         if not args.skip_memory:
             short = loop_clip(args.clip, args.seconds, tmpdir / "short.mp4")
